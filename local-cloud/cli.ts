@@ -1,0 +1,68 @@
+/**
+ * `npm run local-cloud -- [--port 9000] [--fixture path/to/fleet.json]`
+ *
+ * Starts the local cloud, prints `local cloud listening on http://127.0.0.1:<port>` once it accepts
+ * requests, then the access keys it accepts, and runs until SIGINT or SIGTERM. Without `--fixture`
+ * it serves the demo fleet. It never prints the request log.
+ */
+import { parseArgs } from 'node:util';
+import { startLocalCloud, type LocalCloud } from './index';
+import { FixtureError } from './state';
+
+const DEFAULT_PORT = 9000;
+const USAGE = 'usage: npm run local-cloud -- [--port 9000] [--fixture path/to/fleet.json]';
+
+async function main(): Promise<void> {
+  const { port, fixture } = readArguments(process.argv.slice(2));
+  const cloud = await startLocalCloud({ port, fixture });
+  process.stdout.write(`local cloud listening on ${cloud.endpoint}\n${describeCloud(cloud)}`);
+  await stopOnSignal(cloud);
+}
+
+function readArguments(args: string[]): { port: number; fixture?: string } {
+  const { values } = parseArgs({
+    args,
+    options: { port: { type: 'string' }, fixture: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`--port must be a port number from 0 to 65535, got "${values.port}"`);
+  }
+  return { port, fixture: values.fixture };
+}
+
+function describeCloud(cloud: LocalCloud): string {
+  const lines = [`region ${cloud.region}, account ${cloud.accountId}`];
+  for (const key of cloud.accessKeys) {
+    const token = key.securityToken === undefined ? '' : `  security token ${key.securityToken}`;
+    lines.push(`access key ${key.id}  secret ${key.secret}${token}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function stopOnSignal(cloud: LocalCloud): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      cloud.close().then(resolve, resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+class UsageError extends Error {}
+
+main().catch((err: unknown) => {
+  if (err instanceof FixtureError || err instanceof UsageError) {
+    process.stderr.write(`${err.message}\n${err instanceof UsageError ? `${USAGE}\n` : ''}`);
+  } else {
+    process.stderr.write(`local cloud failed to start: ${(err as Error).message}\n`);
+  }
+  process.exitCode = 1;
+});

@@ -1,0 +1,134 @@
+import type { Product } from '../http/api-error';
+import { FixtureError } from '../state';
+import type { FaultControls, FaultHandle } from './fault-controls';
+
+/**
+ * The optional `faults` array of a fixture, for the command (tests call the controls directly):
+ *
+ *   { "kind": "latency",  "product"?, "action"?, "ms": 50 }
+ *   { "kind": "error",    "product"?, "action"?, "code": "InternalError", "httpStatus"?, "message"?, "times"?, "rate"? }
+ *   { "kind": "throttle", "product": "dds" | "kms", "qps": 50 }
+ *   { "kind": "drop",     "product"?, "action"?, "times"?, "after"? }
+ *   { "kind": "hang",     "product"?, "action"?, "ms": 30000, "times"?, "after"? }
+ *   { "kind": "instanceStatus", "instanceId": "dds-…", "status": "HASwitching", "ms": 60000 }
+ */
+export function applyFixtureFaults(faults: FaultControls, raw: unknown, source: string): FaultHandle[] {
+  if (raw === undefined) return [];
+  const reader = new FaultReader();
+  const apply = Array.isArray(raw) ? raw.map((item, index) => reader.fault(item, `faults[${index}]`)) : [];
+  if (!Array.isArray(raw)) reader.problems.push('faults: must be an array of fault objects');
+  if (reader.problems.length > 0) throw new FixtureError(source, reader.problems);
+  return apply.map((add) => add!(faults));
+}
+
+type Json = Record<string, unknown>;
+type Apply = (faults: FaultControls) => FaultHandle;
+
+const PRODUCTS: readonly Product[] = ['dds', 'kms', 'fc'];
+const FIELDS: Record<string, string[]> = {
+  latency: ['product', 'action', 'ms'],
+  error: ['product', 'action', 'code', 'httpStatus', 'message', 'times', 'rate'],
+  throttle: ['product', 'qps'],
+  drop: ['product', 'action', 'times', 'after'],
+  hang: ['product', 'action', 'ms', 'times', 'after'],
+  instanceStatus: ['instanceId', 'status', 'ms'],
+};
+
+class FaultReader {
+  readonly problems: string[] = [];
+
+  fault(raw: unknown, path: string): Apply | undefined {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      this.problems.push(`${path}: must be an object such as {"kind":"latency","product":"dds","ms":50}`);
+      return undefined;
+    }
+    const item = raw as Json;
+    const kind = item.kind;
+    if (typeof kind !== 'string' || !(kind in FIELDS)) {
+      this.problems.push(`${path}.kind: must be one of ${Object.keys(FIELDS).join(', ')}, got ${JSON.stringify(kind)}`);
+      return undefined;
+    }
+    for (const key of Object.keys(item)) {
+      if (key !== 'kind' && !FIELDS[kind].includes(key)) {
+        this.problems.push(`${path}.${key}: unknown field for a ${kind} fault; expected ${FIELDS[kind].join(', ')}`);
+      }
+    }
+    return this.build(kind, item, path);
+  }
+
+  private build(kind: string, item: Json, path: string): Apply | undefined {
+    const match = { product: this.product(item, path), action: this.text(item, 'action', path, false) };
+    switch (kind) {
+      case 'latency': {
+        const ms = this.number(item, 'ms', path, true)!;
+        return (f) => f.latency({ ...match, ms });
+      }
+      case 'error': {
+        const spec = {
+          ...match,
+          code: this.text(item, 'code', path, true)!,
+          httpStatus: this.number(item, 'httpStatus', path, false),
+          message: this.text(item, 'message', path, false),
+          times: this.number(item, 'times', path, false),
+          rate: this.number(item, 'rate', path, false),
+        };
+        if (spec.rate !== undefined && spec.rate > 1) this.problems.push(`${path}.rate: must be from 0 to 1, got ${spec.rate}`);
+        return (f) => f.error(spec);
+      }
+      case 'throttle': {
+        const product = match.product;
+        const qps = this.number(item, 'qps', path, true)!;
+        if (qps === 0) this.problems.push(`${path}.qps: must be more than 0`);
+        if (product !== 'dds' && product !== 'kms') {
+          this.problems.push(`${path}.product: a throttle needs "dds" or "kms", got ${JSON.stringify(item.product)}`);
+          return undefined;
+        }
+        return (f) => f.throttle({ product, qps });
+      }
+      case 'drop': {
+        const spec = { ...match, times: this.number(item, 'times', path, false), after: this.flag(item, 'after', path) };
+        return (f) => f.drop(spec);
+      }
+      case 'hang': {
+        const spec = { ...match, ms: this.number(item, 'ms', path, true)!, times: this.number(item, 'times', path, false), after: this.flag(item, 'after', path) };
+        return (f) => f.hang(spec);
+      }
+      default: {
+        const instanceId = this.text(item, 'instanceId', path, true)!;
+        const status = this.text(item, 'status', path, true)!;
+        const ms = this.number(item, 'ms', path, true)!;
+        return (f) => f.instanceStatus(instanceId, status, ms);
+      }
+    }
+  }
+
+  private product(item: Json, path: string): Product | undefined {
+    const value = this.text(item, 'product', path, false);
+    if (value === undefined || (PRODUCTS as string[]).includes(value)) return value as Product | undefined;
+    this.problems.push(`${path}.product: must be one of ${PRODUCTS.join(', ')}, got ${JSON.stringify(value)}`);
+    return undefined;
+  }
+
+  private text(item: Json, key: string, path: string, required: boolean): string | undefined {
+    const value = item[key];
+    if (value === undefined && !required) return undefined;
+    if (typeof value === 'string' && value !== '') return value;
+    this.problems.push(`${path}.${key}: must be a non-empty string, got ${JSON.stringify(value) ?? 'nothing'}`);
+    return undefined;
+  }
+
+  private number(item: Json, key: string, path: string, required: boolean): number | undefined {
+    const value = item[key];
+    if (value === undefined && !required) return undefined;
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+    this.problems.push(`${path}.${key}: must be a number of at least 0, got ${JSON.stringify(value) ?? 'nothing'}`);
+    return undefined;
+  }
+
+  private flag(item: Json, key: string, path: string): boolean | undefined {
+    const value = item[key];
+    if (value === undefined || typeof value === 'boolean') return value;
+    this.problems.push(`${path}.${key}: must be true or false, got ${JSON.stringify(value)}`);
+    return undefined;
+  }
+}

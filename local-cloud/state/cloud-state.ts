@@ -1,0 +1,225 @@
+import type { Product } from '../http/api-error';
+import type { Fixture, FixtureAccessKey, FixtureInstance, FixtureSecret } from './fixture';
+import { type Breach, boundInstanceId, breachKey, findBreaches } from './invariant';
+import { type Connection, type InstanceState, type Role, type SecretState, ACS_CURRENT, rolesOf } from './model';
+import { type RequestRecord, REDACTED, redactParams } from './request-log';
+import { accountPasswordOf } from './secret-data';
+
+/** What a check is attributed to: a request, or a change made to the truth directly (`product: 'truth'`). */
+export interface ViolationCause {
+  requestId: string;
+  product: Product | 'truth';
+  action: string;
+}
+
+/** A breach of the invariant, recorded when it appears; it names no password. */
+export interface Violation extends Breach, ViolationCause {
+  time: string;
+}
+
+export interface SecretVersionView {
+  versionId: string;
+  data: string;
+  stages: string[];
+  createTime: string;
+}
+
+export interface SecretView {
+  name: string;
+  instanceId?: string;
+  versions: SecretVersionView[];
+}
+
+/** What tests read (and, to stage a drift, write) behind the APIs' back. */
+export interface Truth {
+  /** role: `db` (default) or `cs` for a sharded cluster, `normal` (default) for a replica set. */
+  rootPassword(instanceId: string, role?: Role): string;
+  rootPasswords(instanceId: string): Partial<Record<Role, string>>;
+  instance(instanceId: string): InstanceState | undefined;
+  secret(name: string): SecretView | undefined;
+  /** AccountPassword of the version carrying `stage` (default ACSCurrent). */
+  secretPassword(name: string, stage?: string): string | undefined;
+  /** Sets the root password of `role`, or of every role when omitted, then checks the invariant. */
+  setRootPassword(instanceId: string, password: string, role?: Role): void;
+  readonly violations: readonly Violation[];
+  readonly requests: readonly RequestRecord[];
+  writeRequests(): RequestRecord[];
+  /** Every password the cloud held, was sent or stored in a secret: for the suites' secrecy scans. */
+  passwordsSeen(): string[];
+}
+
+const FIXTURE_CAUSE: ViolationCause = { requestId: 'fixture', product: 'truth', action: 'loadFixture' };
+
+export class CloudState {
+  readonly region: string;
+  readonly accountId: string;
+  readonly accessKeys: FixtureAccessKey[];
+  readonly truth: Truth;
+  private readonly instances = new Map<string, InstanceState>();
+  private readonly secrets = new Map<string, SecretState>();
+  private readonly requestLog: RequestRecord[] = [];
+  private readonly violationLog: Violation[] = [];
+  private readonly openBreaches = new Set<string>();
+  private readonly passwords = new Set<string>();
+
+  constructor(fixture: Fixture) {
+    this.region = fixture.region;
+    this.accountId = fixture.accountId;
+    this.accessKeys = fixture.accessKeys.map((key) => ({ ...key }));
+    for (const instance of fixture.instances) this.instances.set(instance.id, this.seedInstance(instance));
+    for (const secret of fixture.secrets) this.addSecret(seedSecret(secret));
+    this.truth = this.createTruth();
+    this.checkInvariant(FIXTURE_CAUSE);
+  }
+
+  findInstance(id: string): InstanceState | undefined {
+    return this.instances.get(id);
+  }
+
+  listInstances(): InstanceState[] {
+    return [...this.instances.values()];
+  }
+
+  findSecret(name: string): SecretState | undefined {
+    return this.secrets.get(name);
+  }
+
+  addSecret(secret: SecretState): void {
+    this.secrets.set(secret.name, secret);
+    for (const version of secret.versions) this.noteSecretData(version.data);
+  }
+
+  setRootPassword(instanceId: string, role: Role, password: string): void {
+    this.requireInstance(instanceId).rootPasswords[role] = password;
+    this.notePassword(password);
+  }
+
+  setInstanceStatus(instanceId: string, status: string): void {
+    this.requireInstance(instanceId).status = status;
+  }
+
+  instanceStatus(instanceId: string): string {
+    return this.requireInstance(instanceId).status;
+  }
+
+  /** Points an instance's endpoints at a MongoDB login peer; `undefined` restores the made-up ones. */
+  setInstanceConnection(instanceId: string, connection: Connection | undefined): void {
+    const instance = this.requireInstance(instanceId);
+    if (connection) instance.connection = { ...connection };
+    else delete instance.connection;
+  }
+
+  notePassword(password: string): void {
+    if (password !== '' && password !== REDACTED) this.passwords.add(password);
+  }
+
+  noteSecretData(data: string): void {
+    const password = accountPasswordOf(data);
+    if (password !== undefined) this.notePassword(password);
+  }
+
+  /** Logs a request; its passwords and secret data are noted for the secrecy scans, then redacted. */
+  recordRequest(entry: RequestRecord): void {
+    if (entry.params.AccountPassword !== undefined) this.notePassword(entry.params.AccountPassword);
+    if (entry.params.SecretData !== undefined) this.noteSecretData(entry.params.SecretData);
+    this.requestLog.push({ ...entry, params: redactParams(entry.params) });
+  }
+
+  /** Checks the invariant; records (and returns) the breaches that were not there before this cause. */
+  checkInvariant(cause: ViolationCause): Violation[] {
+    const breaches = findBreaches(this.instances, this.secrets.values());
+    const keys = new Set(breaches.map(breachKey));
+    const fresh = breaches
+      .filter((breach) => !this.openBreaches.has(breachKey(breach)))
+      .map((breach) => ({ time: new Date().toISOString(), ...breach, ...cause }));
+    this.openBreaches.clear();
+    for (const key of keys) this.openBreaches.add(key);
+    this.violationLog.push(...fresh);
+    return fresh;
+  }
+
+  private requireInstance(instanceId: string): InstanceState {
+    const instance = this.instances.get(instanceId);
+    if (!instance) throw new Error(`the local cloud has no instance "${instanceId}"`);
+    return instance;
+  }
+
+  private seedInstance(seed: FixtureInstance): InstanceState {
+    const { rootPassword, connection, tags, ...rest } = seed;
+    this.notePassword(rootPassword);
+    const rootPasswords = Object.fromEntries(rolesOf(seed.type).map((role) => [role, rootPassword]));
+    const instance: InstanceState = { ...rest, tags: { ...tags }, rootPasswords };
+    if (connection) instance.connection = { ...connection };
+    return instance;
+  }
+
+  private createTruth(): Truth {
+    const state = this;
+    const roleOf = (instance: InstanceState, role: Role | undefined): Role => {
+      const roles = rolesOf(instance.type);
+      const chosen = role ?? roles[0];
+      if (!roles.includes(chosen)) throw new Error(`a ${instance.type} instance has no role "${chosen}"; its roles: ${roles.join(', ')}`);
+      return chosen;
+    };
+    return {
+      rootPassword(instanceId, role) {
+        const instance = state.requireInstance(instanceId);
+        return instance.rootPasswords[roleOf(instance, role)]!; // seeded for every role of its type
+      },
+      rootPasswords: (instanceId) => ({ ...state.requireInstance(instanceId).rootPasswords }),
+      instance: (instanceId) => {
+        const instance = state.instances.get(instanceId);
+        return instance && structuredClone(instance);
+      },
+      secret: (name) => {
+        const secret = state.secrets.get(name);
+        if (!secret) return undefined;
+        const view: SecretView = {
+          name,
+          versions: secret.versions.map(({ versionId, data, stages, createTime }) => ({ versionId, data, stages: [...stages], createTime })),
+        };
+        const instanceId = boundInstanceId(secret, state.instances);
+        if (instanceId !== undefined) view.instanceId = instanceId;
+        return view;
+      },
+      secretPassword: (name, stage = ACS_CURRENT) => {
+        const version = state.secrets.get(name)?.versions.find((v) => v.stages.includes(stage));
+        return version && accountPasswordOf(version.data);
+      },
+      setRootPassword(instanceId, password, role) {
+        const instance = state.requireInstance(instanceId);
+        const roles = role === undefined ? rolesOf(instance.type) : [roleOf(instance, role)];
+        for (const each of roles) state.setRootPassword(instanceId, each, password);
+        state.checkInvariant({ requestId: 'truth', product: 'truth', action: 'setRootPassword' });
+      },
+      get violations() {
+        return state.violationLog;
+      },
+      get requests() {
+        return state.requestLog;
+      },
+      writeRequests: () => state.requestLog.filter((request) => request.write),
+      passwordsSeen: () => [...state.passwords],
+    };
+  }
+}
+
+function seedSecret(seed: FixtureSecret): SecretState {
+  const updateTime = seed.versions.map((v) => v.createTime).sort().at(-1) ?? seed.createTime;
+  const secret: SecretState = {
+    name: seed.name,
+    description: seed.description,
+    tags: {},
+    createTime: seed.createTime,
+    updateTime,
+    versions: [...seed.versions]
+      .sort((a, b) => a.createTime.localeCompare(b.createTime))
+      .map((v) => ({ ...v, stages: [...v.stages] })),
+  };
+  if (seed.instanceId !== undefined) secret.instanceId = seed.instanceId;
+  return secret;
+}
+
+export function createCloudState(fixture: Fixture): CloudState {
+  return new CloudState(fixture);
+}
