@@ -1,53 +1,21 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalFc, type FunctionSpec, type LocalFc } from '../../local-cloud/fc';
+import { startLocalCloud, type LocalCloud } from '../../local-cloud';
+import type { FunctionSpec } from '../../local-cloud/fc';
 import { fcClient, fcModels, type FcClient } from '../helpers/sdk';
 
 const require = createRequire(import.meta.url);
 const dara = require('@darabonba/typescript') as typeof import('@darabonba/typescript');
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/functions');
-const ROLE_KEY = { id: 'STS.fc-role', secret: 'role-secret', securityToken: 'role-token' };
 
 function spec(name: string, fixture: string, extra: Partial<FunctionSpec> = {}): FunctionSpec {
   return { name, codeDir: path.join(FIXTURES, fixture), handler: 'index.handler', timeoutSeconds: 10, memoryMB: 128, environment: {}, ...extra };
-}
-
-/** Until the gateway serves FC, a plain HTTP server hands FC paths to the LocalFc unchecked. */
-async function serve(fc: LocalFc): Promise<{ host: string; close(): Promise<void> }> {
-  const server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const [rawPath, rawQuery = ''] = (req.url ?? '/').split('?');
-    const answer = await fc.handle(
-      {
-        method: req.method ?? 'GET',
-        path: rawPath,
-        query: Object.fromEntries(new URLSearchParams(rawQuery)),
-        headers: req.headers as Record<string, string>,
-        body: Buffer.concat(chunks),
-      },
-      { requestId: randomUUID(), accessKeyId: 'test' },
-    );
-    const raw = Buffer.isBuffer(answer.body) || typeof answer.body === 'string';
-    res.writeHead(answer.status, { ...(raw ? {} : { 'content-type': 'application/json' }), ...answer.headers });
-    res.end(raw ? answer.body : JSON.stringify(answer.body));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 interface InvokeOptions {
@@ -84,27 +52,32 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
-describe('local FC: InvokeFunction over HTTP', () => {
-  let fc: LocalFc;
-  let server: { host: string; close(): Promise<void> };
+/** The STS key the local cloud hands its functions: the demo fixture's role key. */
+function roleKeyOf(cloud: LocalCloud) {
+  const key = cloud.accessKeys.find((k) => k.securityToken !== undefined)!;
+  return { id: key.id, secret: key.secret, securityToken: key.securityToken! };
+}
+
+describe('local FC: InvokeFunction through the gateway', () => {
+  let cloud: LocalCloud;
+  let fc: LocalCloud['fc'];
   let client: FcClient;
   let scratch: string;
 
   beforeAll(async () => {
     process.env.PARENT_ONLY = 'must not reach the function';
-    fc = createLocalFc({ region: 'cn-hangzhou', accountId: '1234567890123456', roleKey: ROLE_KEY, env: { SHARED: 'platform', GREETING: 'platform default' }, asyncRetryDelayMs: () => 10 });
+    cloud = await startLocalCloud();
+    fc = cloud.fc;
     fc.register(spec('echo', 'echo', { initializer: 'index.initialize', environment: { GREETING: 'hello' } }));
     fc.register(spec('echo-esm', 'echo-esm'));
     fc.register(spec('throws', 'throws'));
     fc.register(spec('sleeps', 'sleeps', { timeoutSeconds: 1, initializerTimeoutSeconds: 10, maxAsyncRetryAttempts: 1 }));
-    server = await serve(fc);
-    client = fcClient({ host: server.host, region: 'cn-hangzhou', accessKeys: [{ id: 'AK', secret: 'secret' }] });
+    client = fcClient(cloud);
   });
 
   afterAll(async () => {
     delete process.env.PARENT_ONLY;
-    await server.close();
-    await fc.close();
+    await cloud.close();
   });
 
   afterEach(() => {
@@ -121,26 +94,27 @@ describe('local FC: InvokeFunction over HTTP', () => {
     const requestId = response.headers['x-fc-request-id'];
     const result = response.json();
     expect(result).toMatchObject({ event: '{"hello":"world"}', eventIsBuffer: true, canResolveRepositoryPackages: false });
+    const role = roleKeyOf(cloud);
     expect(result.context).toMatchObject({
       requestId,
       function: { name: 'echo', handler: 'index.handler', memory: 128, timeout: 10 },
-      region: 'cn-hangzhou',
-      accountId: '1234567890123456',
+      region: cloud.region,
+      accountId: cloud.accountId,
       hasLogger: true,
-      credentials: { accessKeyId: ROLE_KEY.id },
+      credentials: { accessKeyId: role.id },
     });
-    const sha256 = (text: string) => require('node:crypto').createHash('sha256').update(text).digest('hex');
-    expect(result.context.credentials.accessKeySecretSha256).toBe(sha256(ROLE_KEY.secret));
-    expect(result.context.credentials.securityTokenSha256).toBe(sha256(ROLE_KEY.securityToken));
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    expect(result.context.credentials.accessKeySecretSha256).toBe(sha256(role.secret));
+    expect(result.context.credentials.securityTokenSha256).toBe(sha256(role.securityToken));
     expect(result.env).toMatchObject({
       GREETING: 'hello',
-      SHARED: 'platform',
+      DDS_ENDPOINT: cloud.endpoint,
       FC_FUNCTION_NAME: 'echo',
       FC_FUNCTION_HANDLER: 'index.handler',
       FC_FUNCTION_MEMORY_SIZE: '128',
-      FC_REGION: 'cn-hangzhou',
-      FC_ACCOUNT_ID: '1234567890123456',
-      ALIBABA_CLOUD_ACCESS_KEY_ID: ROLE_KEY.id,
+      FC_REGION: cloud.region,
+      FC_ACCOUNT_ID: cloud.accountId,
+      ALIBABA_CLOUD_ACCESS_KEY_ID: role.id,
     });
     expect(result.env.PARENT_ONLY).toBeUndefined();
     expect(result.env.FC_FUNC_CODE_PATH).toBe(result.cwd);
@@ -236,7 +210,7 @@ describe('local FC: InvokeFunction over HTTP', () => {
 
   it('accepts an async invocation at once (202), retries failures with the same event and request id, then succeeds', async () => {
     const counter = path.join(newScratch(), 'runs');
-    fc.register(spec('flaky-ok', 'flaky', { maxAsyncRetryAttempts: 3, environment: { COUNTER_FILE: counter, FAILURES: '2' }, destinations: { onSuccess: 'acs:fc:cn-hangzhou:1234567890123456:functions/next' } }));
+    fc.register(spec('flaky-ok', 'flaky', { maxAsyncRetryAttempts: 3, environment: { COUNTER_FILE: counter, FAILURES: '2' }, destinations: { onSuccess: 'acs:fc:cn-hangzhou:1234567890123456:functions/next-step' } }));
     const response = await invoke(client, 'flaky-ok', 'async event', { type: 'Async' });
     expect(response.status).toBe(202);
     expect(response.body.length).toBe(0);
@@ -249,7 +223,7 @@ describe('local FC: InvokeFunction over HTTP', () => {
       ['async', 3, 'succeeded', requestId, 'async event'],
     ]);
     expect(fc.asyncOutcomes.filter((o) => o.functionName === 'flaky-ok')).toEqual([
-      { taskId: requestId, requestId, functionName: 'flaky-ok', attempts: 3, status: 'succeeded', error: undefined, destination: 'onSuccess', destinationArn: 'acs:fc:cn-hangzhou:1234567890123456:functions/next' },
+      { taskId: requestId, requestId, functionName: 'flaky-ok', attempts: 3, status: 'succeeded', error: undefined, destination: 'onSuccess', destinationArn: 'acs:fc:cn-hangzhou:1234567890123456:functions/next-step' },
     ]);
   });
 
@@ -257,11 +231,11 @@ describe('local FC: InvokeFunction over HTTP', () => {
     const counter = path.join(newScratch(), 'runs');
     const onFailure = 'acs:mns:cn-hangzhou:1234567890123456:/topics/rotation-failures/messages';
     fc.register(spec('flaky-bad', 'flaky', { maxAsyncRetryAttempts: 2, environment: { COUNTER_FILE: counter, FAILURES: '9' }, destinations: { onFailure } }));
-    await invoke(client, 'flaky-bad', '{}', { type: 'Async', taskId: 'rotation-1' });
+    await invoke(client, 'flaky-bad', '{}', { type: 'Async', taskId: 'rotation_1' });
     await fc.whenIdle();
     expect(fc.invocations.filter((r) => r.functionName === 'flaky-bad').map((r) => r.attempt)).toEqual([1, 2, 3]);
     expect(fc.asyncOutcomes.find((o) => o.functionName === 'flaky-bad')).toMatchObject({
-      taskId: 'rotation-1',
+      taskId: 'rotation_1',
       attempts: 3,
       status: 'failed',
       error: { errorMessage: 'failure 3 of 9' },
@@ -271,9 +245,9 @@ describe('local FC: InvokeFunction over HTTP', () => {
   });
 
   it('retries an async run that timed out', async () => {
-    await invoke(client, 'sleeps', JSON.stringify({ ms: 30_000 }), { type: 'Async', taskId: 'slow-task' });
+    await invoke(client, 'sleeps', JSON.stringify({ ms: 30_000 }), { type: 'Async', taskId: 'slow_task' });
     await fc.whenIdle();
-    const outcome = fc.asyncOutcomes.find((o) => o.taskId === 'slow-task');
+    const outcome = fc.asyncOutcomes.find((o) => o.taskId === 'slow_task');
     expect(outcome).toMatchObject({ attempts: 2, status: 'timeout', destination: 'onFailure', error: { errorMessage: 'Function time out after 1 seconds' } });
   });
 
@@ -303,32 +277,30 @@ describe('local FC: InvokeFunction over HTTP', () => {
   });
 });
 
-describe('local FC: close()', () => {
+describe('local FC: closing the local cloud', () => {
   it('kills every instance, a run in progress included, and leaves no process behind', async () => {
     const scratch = mkdtempSync(path.join(tmpdir(), 'fc-test-'));
-    const fc = createLocalFc({ region: 'cn-hangzhou', accountId: '1234567890123456', roleKey: ROLE_KEY, asyncRetryDelayMs: () => 10 });
+    const cloud = await startLocalCloud();
     try {
       const lock = path.join(scratch, 'lock');
-      fc.register(spec('idle', 'echo'));
-      fc.register(spec('busy', 'sleeps', { environment: { LOCK_DIR: lock } }));
-      const server = await serve(fc);
-      const client = fcClient({ host: server.host, region: 'cn-hangzhou', accessKeys: [{ id: 'AK', secret: 'secret' }] });
+      cloud.fc.register(spec('idle', 'echo'));
+      cloud.fc.register(spec('busy', 'sleeps', { environment: { LOCK_DIR: lock } }));
+      const client = fcClient(cloud);
       const idlePid = (await invoke(client, 'idle', '{}')).json().pid;
-      await invoke(client, 'busy', JSON.stringify({ ms: 30_000 }), { type: 'Async', taskId: 'cut-short' });
+      await invoke(client, 'busy', JSON.stringify({ ms: 30_000 }), { type: 'Async', taskId: 'cut_short' });
       await until(() => existsSync(lock));
-      const pids = fc.pids();
+      const pids = cloud.fc.pids();
       expect(pids).toContain(idlePid);
       expect(pids).toHaveLength(2);
 
-      await fc.close();
-      await server.close();
+      await cloud.close();
 
       expect(pids.filter(isAlive)).toEqual([]);
-      expect(fc.pids()).toEqual([]);
-      await fc.whenIdle();
-      expect(fc.asyncOutcomes.find((o) => o.taskId === 'cut-short')).toMatchObject({ status: 'failed', destination: 'onFailure' });
+      expect(cloud.fc.pids()).toEqual([]);
+      await cloud.fc.whenIdle();
+      expect(cloud.fc.asyncOutcomes.find((o) => o.taskId === 'cut_short')).toMatchObject({ status: 'failed', destination: 'onFailure' });
     } finally {
-      await fc.close();
+      await cloud.close();
       rmSync(scratch, { recursive: true, force: true });
     }
   });
