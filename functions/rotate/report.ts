@@ -1,0 +1,46 @@
+import type { Outcome, TargetResult } from './protocol';
+import type { Trigger } from './trigger';
+
+/** What the handler resolves to (design §6); it holds no password and no secret data. */
+export interface RotationReport {
+  rotationId: string;
+  trigger: TriggerSummary;
+  dryRun: boolean;
+  results: TargetResult[];
+  summary: Record<Outcome, number>;
+}
+
+export type TriggerSummary =
+  | { kind: 'timer'; triggerName: string; triggerTime: string }
+  | { kind: 'manual'; instanceIds?: string[]; force: boolean; reason?: string };
+
+const OUTCOMES: Outcome[] = ['rotated', 'resumed', 'skipped', 'planned', 'failed'];
+
+export function summarizeTrigger(trigger: Trigger): TriggerSummary {
+  if (trigger.kind === 'timer') return { kind: 'timer', triggerName: trigger.triggerName, triggerTime: trigger.triggerTime };
+  const { instanceIds, force, reason } = trigger.request;
+  return { kind: 'manual', force, ...(instanceIds && { instanceIds }), ...(reason !== undefined && { reason }) };
+}
+
+export function buildReport(trigger: Trigger, dryRun: boolean, results: TargetResult[]): RotationReport {
+  const summary = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, 0])) as Record<Outcome, number>;
+  for (const result of results) summary[result.outcome]++;
+  return { rotationId: trigger.rotationId, trigger: summarizeTrigger(trigger), dryRun, results, summary };
+}
+
+/** The invocation's failure when any target failed: FC then counts it failed (async retries, failure destination). */
+export class RotationFailedError extends Error {
+  readonly code = 'RotationFailed';
+
+  constructor(readonly report: RotationReport) {
+    const failed = report.results.filter((r) => r.outcome === 'failed');
+    const shown = failed.slice(0, 10).map((r) => `${r.instanceId} (${r.error?.code ?? 'unknown error'})`);
+    const more = failed.length > shown.length ? ` and ${failed.length - shown.length} more` : '';
+    super(`rotation ${report.rotationId} failed for ${failed.length} of ${report.results.length} targets: ${shown.join(', ')}${more}`);
+    this.name = 'RotationFailedError';
+  }
+}
+
+export function failureOf(report: RotationReport): RotationFailedError | undefined {
+  return report.summary.failed > 0 ? new RotationFailedError(report) : undefined;
+}

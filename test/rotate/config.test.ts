@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES, ConfigError, endpointFor, loadConfig } from '../../functions/shared/config';
+
+const TARGETS = JSON.stringify([{ instanceId: 'dds-bp1a2b3c4d5e6f7g', secretName: 'mongodb/dds-bp1a2b3c4d5e6f7g/root' }]);
+
+function problem(env: Record<string, string>): string {
+  try {
+    loadConfig({ ROTATION_TARGETS: TARGETS, ...env });
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('fills in the defaults of design §5', () => {
+    const config = loadConfig({ ROTATION_TARGETS: TARGETS });
+    expect(config).toEqual({
+      targets: [{ instanceId: 'dds-bp1a2b3c4d5e6f7g', secretName: 'mongodb/dds-bp1a2b3c4d5e6f7g/root', accountName: 'root' }],
+      secretNameTemplate: 'mongodb/{instanceId}/root',
+      rotationIntervalDays: 30,
+      passwordLength: 32,
+      maxConcurrency: 4,
+      eventSources: ['acs.actiontrail', 'acs.sas'],
+      dryRun: false,
+      createMissingSecrets: false,
+      endpoints: { dds: undefined, kms: undefined, fc: undefined },
+    });
+    expect(endpointFor('dds', config, 'cn-shanghai')).toEqual({ host: 'mongodb.cn-shanghai.aliyuncs.com', protocol: 'https' });
+    expect(endpointFor('kms', config, 'cn-shanghai')).toEqual({ host: 'kms.cn-shanghai.aliyuncs.com', protocol: 'https' });
+  });
+
+  it('reads every variable it lists', () => {
+    const config = loadConfig({
+      ROTATION_TARGETS: JSON.stringify([{ instanceId: 'dds-a1' }, { instanceId: 'dds-b2', secretName: 'custom/b2', accountName: 'root' }]),
+      ROTATION_TAG: 'rotation = enabled',
+      SECRET_NAME_TEMPLATE: 'db/{instanceId}',
+      ROTATION_INTERVAL_DAYS: '7',
+      PASSWORD_LENGTH: '16',
+      MAX_CONCURRENCY: '2',
+      EVENT_SOURCES: 'acs.actiontrail, custom.soc',
+      DRY_RUN: 'TRUE',
+      CREATE_MISSING_SECRETS: 'true',
+      ALIBABA_CLOUD_REGION_ID: 'ap-southeast-1',
+      DDS_ENDPOINT: 'http://127.0.0.1:8080',
+      KMS_ENDPOINT: 'kms-vpc.ap-southeast-1.aliyuncs.com',
+      FC_ENDPOINT: 'https://123.ap-southeast-1.fc.aliyuncs.com/',
+    });
+    expect(config).toMatchObject({
+      targets: [
+        { instanceId: 'dds-a1', secretName: 'db/dds-a1' },
+        { instanceId: 'dds-b2', secretName: 'custom/b2' },
+      ],
+      rotationTag: { key: 'rotation', value: 'enabled' },
+      rotationIntervalDays: 7,
+      passwordLength: 16,
+      maxConcurrency: 2,
+      eventSources: ['acs.actiontrail', 'custom.soc'],
+      dryRun: true,
+      createMissingSecrets: true,
+      regionId: 'ap-southeast-1',
+      endpoints: {
+        dds: { host: '127.0.0.1:8080', protocol: 'http' },
+        kms: { host: 'kms-vpc.ap-southeast-1.aliyuncs.com', protocol: 'https' },
+        fc: { host: '123.ap-southeast-1.fc.aliyuncs.com', protocol: 'https' },
+      },
+    });
+    expect([...CONFIG_VARIABLES].sort()).toEqual(
+      [
+        'ROTATION_TARGETS', 'ROTATION_TAG', 'SECRET_NAME_TEMPLATE', 'ROTATION_INTERVAL_DAYS', 'PASSWORD_LENGTH', 'MAX_CONCURRENCY',
+        'EVENT_SOURCES', 'DRY_RUN', 'CREATE_MISSING_SECRETS', 'ALIBABA_CLOUD_REGION_ID', 'DDS_ENDPOINT', 'KMS_ENDPOINT', 'FC_ENDPOINT',
+      ].sort(),
+    );
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ ROTATION_TARGETS: TARGETS, PASSWORD_LENGTH: '', DDS_ENDPOINT: '  ' })).toMatchObject({ passwordLength: 32, endpoints: { dds: undefined } });
+  });
+
+  it.each([
+    [{ PASSWORD_LENGTH: '7' }, 'PASSWORD_LENGTH must be a whole number from 8 to 32, got "7"; for example PASSWORD_LENGTH=32'],
+    [{ ROTATION_INTERVAL_DAYS: '1.5' }, 'ROTATION_INTERVAL_DAYS must be a whole number from 1 to 3650, got "1.5"; for example ROTATION_INTERVAL_DAYS=30'],
+    [{ MAX_CONCURRENCY: '0' }, 'MAX_CONCURRENCY must be a whole number from 1 to 64, got "0"; for example MAX_CONCURRENCY=4'],
+    [{ DRY_RUN: 'yes' }, 'DRY_RUN must be true or false, got "yes"; for example DRY_RUN=false'],
+    [{ CREATE_MISSING_SECRETS: '1' }, 'CREATE_MISSING_SECRETS must be true or false, got "1"; for example CREATE_MISSING_SECRETS=false'],
+    [{ ALIBABA_CLOUD_REGION_ID: 'Hangzhou' }, 'ALIBABA_CLOUD_REGION_ID must be a region id, got "Hangzhou"; for example ALIBABA_CLOUD_REGION_ID=cn-hangzhou'],
+    [{ ROTATION_TAG: 'enabled' }, 'ROTATION_TAG must be key=value, got "enabled"; for example ROTATION_TAG=rotation=enabled'],
+    [{ SECRET_NAME_TEMPLATE: 'mongodb/root' }, 'SECRET_NAME_TEMPLATE must contain {instanceId}, got "mongodb/root"; for example SECRET_NAME_TEMPLATE=mongodb/{instanceId}/root'],
+    [{ EVENT_SOURCES: 'acs.sas,,x' }, 'EVENT_SOURCES must be a comma-separated list of event sources, got "" in "acs.sas,,x"; for example EVENT_SOURCES=acs.actiontrail,acs.sas'],
+    [{ KMS_ENDPOINT: 'ftp://kms.example.com' }, 'KMS_ENDPOINT must use http or https, got "ftp://kms.example.com"; for example KMS_ENDPOINT=kms.cn-hangzhou.aliyuncs.com'],
+    [{ DDS_ENDPOINT: 'https://mongodb.example.com/v1' }, 'DDS_ENDPOINT must be a scheme and host only (no path, query or user), got "https://mongodb.example.com/v1"; for example DDS_ENDPOINT=mongodb.cn-hangzhou.aliyuncs.com'],
+  ])('names the variable, the problem and an example: %j', (env, message) => {
+    expect(problem(env)).toBe(message);
+  });
+
+  it.each([
+    ['not json', /^ROTATION_TARGETS is not valid JSON, got "not json"/],
+    ['{}', /^ROTATION_TARGETS must be a JSON array of targets/],
+    ['[]', /^ROTATION_TARGETS is an empty array and ROTATION_TAG is not set/],
+    ['[{"instanceID":"dds-a"}]', /^ROTATION_TARGETS item 0 has unknown field "instanceID"; the fields are instanceId, secretName, accountName/],
+    ['[{"instanceId":"DDS A"}]', /^ROTATION_TARGETS item 0 needs "instanceId", an instance id such as "dds-bp1a2b3c4d5e6f7g", got "DDS A"/],
+    ['[{"instanceId":"dds-a","secretName":"acs/x"}]', /^ROTATION_TARGETS item 0 "secretName" must be a KMS secret name/],
+    ['[{"instanceId":"dds-a","accountName":"admin"}]', /^ROTATION_TARGETS item 0 "accountName" can only be "root"/],
+    ['[{"instanceId":"dds-a"},{"instanceId":"dds-a","secretName":"other"}]', /^ROTATION_TARGETS names instanceId "dds-a" twice/],
+    ['[{"instanceId":"dds-a","secretName":"s"},{"instanceId":"dds-b","secretName":"s"}]', /^ROTATION_TARGETS names secretName "s" twice/],
+  ])('checks ROTATION_TARGETS %s', (targets, message) => {
+    expect(problem({ ROTATION_TARGETS: targets })).toMatch(message);
+  });
+
+  it('needs targets or a tag', () => {
+    expect(() => loadConfig({})).toThrow(/^ROTATION_TARGETS is not set and neither is ROTATION_TAG/);
+    expect(loadConfig({ ROTATION_TAG: 'rotation=enabled' }).targets).toEqual([]);
+  });
+
+  it('caps and escapes the values it echoes, and never echoes a URL user', () => {
+    const long = problem({ DRY_RUN: `x${'y'.repeat(200)}\n\u0007` });
+    expect(long).toContain(`"x${'y'.repeat(79)}…"`);
+    expect(long).not.toContain('\n');
+    const withUser = problem({ KMS_ENDPOINT: 'https://admin:hunter2@kms.example.com' });
+    expect(withUser).not.toContain('hunter2');
+    expect(withUser).not.toContain('admin');
+  });
+});
