@@ -37,6 +37,10 @@ function cells(row: TargetRow): string[] {
 function note(row: TargetRow): string {
   const { result } = row;
   if (!result) return '';
-  if (result.error) return `${result.error.code}: ${result.error.message}`.slice(0, 90);
+  if (result.error) return shorten(`${result.error.code}: ${result.error.message}`, 100);
   return result.reason ?? '';
+}
+
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
