@@ -9,6 +9,7 @@ import type { RoleKey } from './fc/types';
 import type { AccessKey } from './http/authenticate';
 import { Gateway } from './http/gateway';
 import { createKmsService } from './kms/service';
+import { type InstancePeers, startInstancePeers } from './mongo/instance-peers';
 import { parsePolicy, PolicyError } from './ram';
 import {
   type CloudState,
@@ -25,6 +26,12 @@ export interface StartOptions {
   port?: number;
   /** A fixture object or the path of a JSON fixture; the demo fleet by default. */
   fixture?: string | object;
+  /**
+   * Start a MongoDB login peer for every instance (true) or for those listed, shown as their
+   * address in DescribeDBInstanceAttribute. A sharded cluster's peer is a mongos: it checks the
+   * `cs` password (local-cloud/mongo/README.md).
+   */
+  mongoPeers?: boolean | readonly string[];
 }
 
 export interface LocalCloud {
@@ -41,6 +48,8 @@ export interface LocalCloud {
   faults: FaultControls;
   /** Function Compute: register functions, read invocations and async outcomes. */
   fc: LocalFc;
+  /** The MongoDB login peers and their faults; none unless `mongoPeers` asked for them. */
+  mongo: InstancePeers;
   /** The state behind the truth, for wiring other parts of the local cloud (MongoDB peers). */
   state: CloudState;
   /** Closes the server, every socket, fault timer, held request and function process. */
@@ -55,9 +64,13 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
   const keys = acceptedKeys(state.accessKeys, sourceName);
   const faults = new FaultControls(state);
   applyFixtureFaults(faults, fixture.faults, sourceName);
+  const mongo = await startInstancePeers(state, peerInstanceIds(options.mongoPeers));
 
   const server = createServer();
-  const port = await listen(server, options.port ?? 0);
+  const port = await listen(server, options.port ?? 0).catch(async (err: unknown) => {
+    await mongo.close();
+    throw err;
+  });
   const host = `127.0.0.1:${port}`;
   const endpoint = `http://${host}`;
   const roleKey = functionRoleKey(keys);
@@ -84,7 +97,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     faults.close();
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
-    await Promise.all([serverClosed, fc.close()]);
+    await Promise.all([serverClosed, fc.close(), mongo.close()]);
   };
   return {
     endpoint,
@@ -96,9 +109,16 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     truth: state.truth,
     faults,
     fc,
+    mongo,
     state,
     close: () => (closing ??= close()),
   };
+}
+
+/** undefined starts a peer for every instance, so `false` and absent mean an empty list. */
+function peerInstanceIds(option: StartOptions['mongoPeers']): readonly string[] | undefined {
+  if (option === true) return undefined;
+  return option === undefined || option === false ? [] : option;
 }
 
 /** The fixture's keys by id, their RAM policies checked now rather than on the first request. */

@@ -5,7 +5,10 @@ import type { InstanceState } from '../state';
 const DOMAIN = 'mongodb.rds.aliyuncs.com';
 const DEFAULT_PORT = 3717;
 
-const suffixOf = (instance: InstanceState) => instance.id.replace(/^dds-/, '');
+const suffixOf = (instance: Pick<InstanceState, 'id'>) => instance.id.replace(/^dds-/, '');
+
+/** `ReplicaSetName` of a replica set instance (its login peer answers hello with it). */
+export const replicaSetNameOf = (instance: Pick<InstanceState, 'id'>) => `mgset-${suffixOf(instance)}`;
 
 function tagsOf(instance: InstanceState) {
   return { Tag: Object.entries(instance.tags).map(([Key, Value]) => ({ Key, Value })) };
@@ -66,7 +69,7 @@ export function instanceAttribute(instance: InstanceState, region: string): Reco
       ...common,
       DBInstanceClass: 'dds.mongo.mid',
       DBInstanceStorage: 20,
-      ReplicaSetName: `mgset-${suffixOf(instance)}`,
+      ReplicaSetName: replicaSetNameOf(instance),
       ReplicationFactor: '3',
       ReplicaSets: { ReplicaSet: replicaSets(instance) },
     };

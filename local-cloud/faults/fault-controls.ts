@@ -1,5 +1,6 @@
 import type { Params, Product } from '../http/api-error';
 import { ApiError } from '../http/api-error';
+import type { Reply } from '../http/replies';
 import { TimerSet } from './timers';
 import { TokenBucket } from './token-bucket';
 
@@ -8,6 +9,12 @@ export interface Match {
   product?: Product;
   action?: string;
   when?: (params: Params) => boolean;
+  /**
+   * Counting the requests that match the fields above from when the fault was added, the fault
+   * applies from the nth one on (1-based, default 1): `{ action, nth: 2 }` spares the first call
+   * of the action and hits the second (and, for faults that fire more than once, the later ones).
+   */
+  nth?: number;
 }
 
 export interface FaultHandle {
@@ -26,7 +33,13 @@ export interface ArrivingRequest {
 }
 
 export type ActionHook = (req: ArrivingRequest) => unknown;
-export type HookPhase = 'before' | 'after';
+/**
+ * `arrive`: the hook runs synchronously as the request arrives (its result is not awaited), and the
+ * request is then dropped unapplied: a caller the hook kills dies with its call on the wire.
+ * `before`: awaited just before the action is applied (it is applied even if the hook kills the caller).
+ * `after`: awaited once the action was applied, before the answer is sent.
+ */
+export type HookPhase = 'arrive' | 'before' | 'after';
 
 export interface LatencyFault extends Match {
   ms: number;
@@ -50,6 +63,15 @@ export interface DropFault extends Match {
   /** Apply the action first, then drop: the write happens, the answer is lost. */
   after?: boolean;
 }
+export interface CorruptFault extends Match {
+  /**
+   * Rewrites a successful answer's JSON body (RequestId included) before it is sent: returns the new body,
+   * or a string to send as it is (not JSON). It may change its argument and return it.
+   */
+  mutate: (body: Record<string, unknown>) => unknown;
+  /** How many answers are corrupted; 1 by default (Infinity: all of them). */
+  times?: number;
+}
 export interface HangFault extends Match {
   ms: number;
   /** How many requests are held; 1 by default (Infinity: all of them). */
@@ -72,14 +94,18 @@ export interface InstanceStatusStore {
   setInstanceStatus(instanceId: string, status: string): void;
 }
 
+/** `seen`: requests that matched so far (what `nth` counts). */
 type Rule =
-  | { kind: 'latency'; spec: LatencyFault; hits: number }
-  | { kind: 'error'; spec: ErrorFault; hits: number; left: number }
+  | { kind: 'latency'; spec: LatencyFault; hits: number; seen: number }
+  | { kind: 'error'; spec: ErrorFault; hits: number; seen: number; left: number }
   | { kind: 'throttle'; spec: ThrottleFault; hits: number; bucket: TokenBucket }
-  | { kind: 'drop'; spec: DropFault; hits: number; left: number }
-  | { kind: 'hang'; spec: HangFault; hits: number; left: number }
-  | { kind: 'hook'; spec: Match & { phase: HookPhase }; hits: number; hook: ActionHook }
-  | { kind: 'status'; hits: number; restore: () => void };
+  | { kind: 'drop'; spec: DropFault; hits: number; seen: number; left: number }
+  | { kind: 'hang'; spec: HangFault; hits: number; seen: number; left: number }
+  | { kind: 'hook'; spec: Match & { phase: HookPhase }; hits: number; seen: number; hook: ActionHook }
+  | { kind: 'status'; hits: number; restore: () => void }
+  | { kind: 'corrupt'; spec: CorruptFault; hits: number; seen: number; left: number };
+
+type MatchedRule = Extract<Rule, { seen: number }>;
 
 const THROTTLING: Record<ThrottleFault['product'], () => ApiError> = {
   dds: () => new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400),
@@ -94,16 +120,18 @@ const THROTTLING: Record<ThrottleFault['product'], () => ApiError> = {
 export class FaultControls {
   private rules: Rule[] = [];
   private readonly timers = new TimerSet();
+  /** The `before`/`after` hooks each arriving request was selected for (`nth` counts at arrival, like every fault). */
+  private readonly hooksFor = new WeakMap<ArrivingRequest, Set<Rule>>();
 
   constructor(private readonly instances: InstanceStatusStore) {}
 
   latency(spec: LatencyFault): FaultHandle {
-    return this.add({ kind: 'latency', spec, hits: 0 });
+    return this.add({ kind: 'latency', spec: checkedMatch(spec), hits: 0, seen: 0 });
   }
 
   error(spec: ErrorFault): FaultHandle {
     const left = spec.times ?? (spec.rate === undefined ? 1 : Infinity);
-    return this.add({ kind: 'error', spec, hits: 0, left });
+    return this.add({ kind: 'error', spec: checkedMatch(spec), hits: 0, seen: 0, left });
   }
 
   throttle(spec: ThrottleFault): FaultHandle {
@@ -112,15 +140,21 @@ export class FaultControls {
   }
 
   drop(spec: DropFault = {}): FaultHandle {
-    return this.add({ kind: 'drop', spec, hits: 0, left: spec.times ?? 1 });
+    return this.add({ kind: 'drop', spec: checkedMatch(spec), hits: 0, seen: 0, left: spec.times ?? 1 });
   }
 
   hang(spec: HangFault): FaultHandle {
-    return this.add({ kind: 'hang', spec, hits: 0, left: spec.times ?? 1 });
+    return this.add({ kind: 'hang', spec: checkedMatch(spec), hits: 0, seen: 0, left: spec.times ?? 1 });
+  }
+
+  /** Runs `hook` at a phase of every matching request (see HookPhase). */
+  /** Answers a matching request wrongly: it is applied, then its successful answer's body is rewritten. */
+  corrupt(spec: CorruptFault): FaultHandle {
+    return this.add({ kind: 'corrupt', spec: checkedMatch(spec), hits: 0, seen: 0, left: spec.times ?? 1 });
   }
 
   onAction(spec: Match & { phase: HookPhase }, hook: ActionHook): FaultHandle {
-    return this.add({ kind: 'hook', spec, hits: 0, hook });
+    return this.add({ kind: 'hook', spec: checkedMatch(spec), hits: 0, seen: 0, hook });
   }
 
   /** Sets the instance's status now and puts the previous one back after `ms` (or on remove/clear). */
@@ -157,51 +191,83 @@ export class FaultControls {
     return this.timers.sleep(ms);
   }
 
-  /** Decides, when a request arrives, which faults it meets; counts their hits. */
+  /**
+   * Resolves once no request is delayed or held by a fault any more: those that were have gone on
+   * to be applied, answered or dropped. A test waits for it before judging what a slow request did.
+   */
+  settled(): Promise<void> {
+    return this.timers.whenNoSleeper();
+  }
+
+  /** Decides, when a request arrives, which faults it meets; counts their hits and runs `arrive` hooks. */
   plan(req: ArrivingRequest): FaultPlan {
     const plan: FaultPlan = { delayMs: 0 };
     for (const rule of this.rules) {
+      if (rule.kind === 'throttle') {
+        if (!plan.rejection && rule.spec.product === req.product && !rule.bucket.tryTake()) {
+          rule.hits++;
+          plan.rejection = THROTTLING[rule.spec.product]();
+        }
+        continue;
+      }
+      if (rule.kind === 'status' || rule.kind === 'corrupt' || !selects(rule, req)) continue;
       switch (rule.kind) {
         case 'latency':
-          if (matches(rule.spec, req)) {
-            rule.hits++;
-            plan.delayMs += rule.spec.ms;
-          }
+          rule.hits++;
+          plan.delayMs += rule.spec.ms;
           break;
         case 'hang':
-          if (!plan.hold && rule.left > 0 && matches(rule.spec, req)) {
+          if (!plan.hold && rule.left > 0) {
             fire(rule);
             plan.hold = { ms: rule.spec.ms, after: rule.spec.after === true };
           }
           break;
-        case 'throttle':
-          if (!plan.rejection && rule.spec.product === req.product && !rule.bucket.tryTake()) {
-            rule.hits++;
-            plan.rejection = THROTTLING[rule.spec.product]();
-          }
-          break;
         case 'error':
-          if (!plan.rejection && rule.left > 0 && matches(rule.spec, req) && chance(rule.spec.rate)) {
+          if (!plan.rejection && rule.left > 0 && chance(rule.spec.rate)) {
             fire(rule);
             plan.rejection = injectedError(rule.spec);
           }
           break;
         case 'drop':
-          if (!plan.drop && rule.left > 0 && matches(rule.spec, req)) {
+          if (!plan.drop && rule.left > 0) {
             fire(rule);
             plan.drop = rule.spec.after ? 'after' : 'before';
           }
+          break;
+        case 'hook':
+          if (rule.spec.phase !== 'arrive') {
+            this.hooksFor.set(req, (this.hooksFor.get(req) ?? new Set()).add(rule));
+            break;
+          }
+          rule.hits++;
+          rule.hook(req);
+          plan.drop = 'before';
           break;
       }
     }
     return plan;
   }
 
-  /** Awaits, in the order they were added, the hooks registered for this phase of this request. */
-  async runHooks(phase: HookPhase, req: ArrivingRequest): Promise<void> {
-    const hooks = this.rules.filter(
-      (r): r is Extract<Rule, { kind: 'hook' }> => r.kind === 'hook' && r.spec.phase === phase && matches(r.spec, req),
-    );
+  /** A successful answer as the first matching `corrupt` fault with corruptions left rewrites it. */
+  corruptReply(req: ArrivingRequest, reply: Reply): Reply {
+    let chosen: Extract<Rule, { kind: 'corrupt' }> | undefined;
+    for (const rule of this.rules) {
+      if (rule.kind !== 'corrupt' || !selects(rule, req)) continue;
+      if (!chosen && rule.left > 0) {
+        fire(rule);
+        chosen = rule;
+      }
+    }
+    if (!chosen) return reply;
+    const mutated = chosen.spec.mutate(JSON.parse(reply.body.toString('utf8')) as Record<string, unknown>);
+    const body = typeof mutated === 'string' ? mutated : (JSON.stringify(mutated) ?? '');
+    return { ...reply, body: Buffer.from(body, 'utf8') };
+  }
+
+  /** Awaits, in the order they were added, the hooks of this phase (`before` or `after`) selected for this request when it arrived. */
+  async runHooks(phase: Exclude<HookPhase, 'arrive'>, req: ArrivingRequest): Promise<void> {
+    const selected = this.hooksFor.get(req);
+    const hooks = this.rules.filter((r): r is Extract<Rule, { kind: 'hook' }> => r.kind === 'hook' && r.spec.phase === phase && selected?.has(r) === true);
     for (const rule of hooks) {
       rule.hits++;
       await rule.hook(req);
@@ -228,6 +294,20 @@ function matches(match: Match, req: ArrivingRequest): boolean {
     (match.action === undefined || match.action === req.action) &&
     (match.when === undefined || match.when(req.params))
   );
+}
+
+/** Whether the rule applies to this request: it matches, and is at least the rule's nth match. */
+function selects(rule: MatchedRule, req: ArrivingRequest): boolean {
+  if (!matches(rule.spec, req)) return false;
+  rule.seen++;
+  return rule.seen >= (rule.spec.nth ?? 1);
+}
+
+function checkedMatch<T extends Match>(spec: T): T {
+  if (spec.nth !== undefined && !(Number.isInteger(spec.nth) && spec.nth >= 1)) {
+    throw new RangeError(`nth must be a whole number of at least 1, got ${spec.nth}`);
+  }
+  return spec;
 }
 
 function fire(rule: { hits: number; left: number }): void {

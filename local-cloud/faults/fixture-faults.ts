@@ -5,11 +5,11 @@ import type { FaultControls, FaultHandle } from './fault-controls';
 /**
  * The optional `faults` array of a fixture, for the command (tests call the controls directly):
  *
- *   { "kind": "latency",  "product"?, "action"?, "ms": 50 }
- *   { "kind": "error",    "product"?, "action"?, "code": "InternalError", "httpStatus"?, "message"?, "times"?, "rate"? }
+ *   { "kind": "latency",  "product"?, "action"?, "nth"?, "ms": 50 }
+ *   { "kind": "error",    "product"?, "action"?, "nth"?, "code": "InternalError", "httpStatus"?, "message"?, "times"?, "rate"? }
  *   { "kind": "throttle", "product": "dds" | "kms", "qps": 50 }
- *   { "kind": "drop",     "product"?, "action"?, "times"?, "after"? }
- *   { "kind": "hang",     "product"?, "action"?, "ms": 30000, "times"?, "after"? }
+ *   { "kind": "drop",     "product"?, "action"?, "nth"?, "times"?, "after"? }
+ *   { "kind": "hang",     "product"?, "action"?, "nth"?, "ms": 30000, "times"?, "after"? }
  *   { "kind": "instanceStatus", "instanceId": "dds-…", "status": "HASwitching", "ms": 60000 }
  */
 export function applyFixtureFaults(faults: FaultControls, raw: unknown, source: string): FaultHandle[] {
@@ -26,11 +26,11 @@ type Apply = (faults: FaultControls) => FaultHandle;
 
 const PRODUCTS: readonly Product[] = ['dds', 'kms', 'fc'];
 const FIELDS: Record<string, string[]> = {
-  latency: ['product', 'action', 'ms'],
-  error: ['product', 'action', 'code', 'httpStatus', 'message', 'times', 'rate'],
+  latency: ['product', 'action', 'nth', 'ms'],
+  error: ['product', 'action', 'nth', 'code', 'httpStatus', 'message', 'times', 'rate'],
   throttle: ['product', 'qps'],
-  drop: ['product', 'action', 'times', 'after'],
-  hang: ['product', 'action', 'ms', 'times', 'after'],
+  drop: ['product', 'action', 'nth', 'times', 'after'],
+  hang: ['product', 'action', 'nth', 'ms', 'times', 'after'],
   instanceStatus: ['instanceId', 'status', 'ms'],
 };
 
@@ -57,7 +57,7 @@ class FaultReader {
   }
 
   private build(kind: string, item: Json, path: string): Apply | undefined {
-    const match = { product: this.product(item, path), action: this.text(item, 'action', path, false) };
+    const match = { product: this.product(item, path), action: this.text(item, 'action', path, false), nth: this.nth(item, path) };
     switch (kind) {
       case 'latency': {
         const ms = this.number(item, 'ms', path, true)!;
@@ -106,6 +106,13 @@ class FaultReader {
     const value = this.text(item, 'product', path, false);
     if (value === undefined || (PRODUCTS as string[]).includes(value)) return value as Product | undefined;
     this.problems.push(`${path}.product: must be one of ${PRODUCTS.join(', ')}, got ${JSON.stringify(value)}`);
+    return undefined;
+  }
+
+  private nth(item: Json, path: string): number | undefined {
+    const value = item.nth;
+    if (value === undefined || (typeof value === 'number' && Number.isInteger(value) && value >= 1)) return value;
+    this.problems.push(`${path}.nth: must be a whole number of at least 1, got ${JSON.stringify(value)}`);
     return undefined;
   }
 

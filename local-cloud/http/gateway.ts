@@ -94,7 +94,7 @@ export class Gateway {
     exchange.write = service.writeActions.has(action);
     try {
       const body = service.actions[action](params, { requestId: exchange.requestId, product, action, accessKeyId: exchange.accessKeyId });
-      return successReply(body, exchange.requestId);
+      return this.options.faults.corruptReply(arriving, successReply(body, exchange.requestId));
     } catch (err) {
       return this.failure(exchange, err);
     } finally {
