@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# npm run deploy: build the function, deploy it with Serverless Devs (s.yaml), then cap it at
-# one instance so that rotations of the same targets queue instead of racing.
+# npm run deploy: build the functions, deploy them with Serverless Devs (s.yaml), then cap the
+# rotate function at the reserved concurrency s.yaml declares for it (one instance, so that
+# rotations of the same targets queue instead of racing; more only in fleet mode).
 #
 # Needs: `s` (npm i -g @serverless-devs/s) with credentials, and the settings listed at the top
 # of s.yaml in the environment. S_ACCESS picks the `s config` alias (default: default).
@@ -76,9 +77,22 @@ run_s() {
   fail "s $* failed; see its output above."
 }
 
+# The rotate function's concurrencyConfig.reservedConcurrency in s.yaml.
+rotate_reserved_concurrency() {
+  local value
+  value="$(awk '/^  rotate:$/ { inside = 1; next }
+    /^  [A-Za-z0-9_-]+:$/ { inside = 0 }
+    inside && /^ +reservedConcurrency:/ { print $2; exit }' s.yaml)"
+  [[ "$value" =~ ^[1-9][0-9]*$ ]] ||
+    fail 's.yaml declares no reserved concurrency for the rotate function.' \
+      'Set resources.rotate.props.concurrencyConfig.reservedConcurrency (1 unless in fleet mode).'
+  printf '%s' "$value"
+}
+
 require_s
 require_settings
 require_credentials
+RESERVED_CONCURRENCY="$(rotate_reserved_concurrency)"
 
 step 'npm run build'
 npm run build
@@ -88,7 +102,7 @@ compgen -G 'dist/rotate/index.*js' >/dev/null ||
 step 's deploy'
 run_s deploy -y
 
-step 's concurrency put --reserved-concurrency 1'
-run_s concurrency put --reserved-concurrency 1
+step "s rotate concurrency put --reserved-concurrency $RESERVED_CONCURRENCY"
+run_s rotate concurrency put --reserved-concurrency "$RESERVED_CONCURRENCY"
 
-printf '\nDeployed. Try it without changing anything: s invoke --event-file events/manual-dry-run.json\n'
+printf '\nDeployed. Try it without changing anything: s rotate invoke --event-file events/manual-dry-run.json\n'

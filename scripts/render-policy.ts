@@ -3,9 +3,11 @@
  *
  *   npm run render-policy -- --account 1234567890123456 --region cn-hangzhou \
  *     --secret-prefix mongodb/ [--instances 'dds-*'] [--tag-discovery] \
- *     [--create-missing-secrets] [--encryption-key-id key-hzz6...]
+ *     [--create-missing-secrets] [--encryption-key-id key-hzz6...] \
+ *     [--dispatcher [--rotate-function mongodb-root-rotation]]
  *
- * Prints the policy JSON on stdout; attach it to the role named by ROTATION_ROLE_ARN.
+ * Prints the policy JSON on stdout; attach it to the role named by ROTATION_ROLE_ARN (both
+ * functions of s.yaml run with it).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -27,15 +29,23 @@ export interface RenderOptions {
   createMissingSecrets: boolean;
   /** The secrets are encrypted with this customer key (KMS instance secrets). */
   encryptionKeyId?: string;
+  /** Fleet mode: the dispatcher, running with the same role, invokes the rotate function. */
+  dispatcher?: boolean;
+  /** The rotate function's name (s.yaml's ROTATION_FUNCTION_NAME); default mongodb-root-rotation. */
+  rotateFunctionName?: string;
 }
 
 export class RenderError extends Error {}
+
+/** s.yaml's default for ROTATION_FUNCTION_NAME. */
+export const DEFAULT_ROTATE_FUNCTION = 'mongodb-root-rotation';
 
 // Statements the template holds for optional features, each recognised by one action it grants.
 const OPTIONAL_STATEMENTS: { marker: string; wanted: (o: RenderOptions) => boolean }[] = [
   { marker: 'dds:DescribeDBInstances', wanted: (o) => o.tagDiscovery },
   { marker: 'kms:CreateSecret', wanted: (o) => o.createMissingSecrets },
   { marker: 'kms:Decrypt', wanted: (o) => o.encryptionKeyId !== undefined },
+  { marker: 'fc:InvokeFunction', wanted: (o) => o.dispatcher === true },
 ];
 
 export function renderPolicy(options: RenderOptions): PolicyDocument {
@@ -47,6 +57,7 @@ export function renderPolicy(options: RenderOptions): PolicyDocument {
     secretPrefix: options.secretPrefix,
     instancePattern: options.instancePattern,
     encryptionKeyId: options.encryptionKeyId ?? '',
+    rotateFunctionName: options.rotateFunctionName ?? DEFAULT_ROTATE_FUNCTION,
   };
   const statements = template.Statement.filter((s) => isWanted(s, options)).map((s) => substituteStatement(s, values));
   return parsePolicy({ Version: '1', Statement: statements });
@@ -81,6 +92,9 @@ function validate(o: RenderOptions): void {
   if (o.encryptionKeyId !== undefined && !/^[A-Za-z0-9-]+$/.test(o.encryptionKeyId)) {
     problems.push('--encryption-key-id must be a KMS key id (e.g. key-hzz62f1cb66fa42qo****)');
   }
+  if (!/^[A-Za-z_][A-Za-z0-9_-]{0,127}$/.test(o.rotateFunctionName ?? DEFAULT_ROTATE_FUNCTION)) {
+    problems.push('--rotate-function must be a function name (e.g. mongodb-root-rotation)');
+  }
   if (problems.length > 0) throw new RenderError(problems.join('\n'));
 }
 
@@ -96,6 +110,8 @@ export function parseRenderArgs(argv: string[]): RenderOptions {
       'tag-discovery': { type: 'boolean', default: false },
       'create-missing-secrets': { type: 'boolean', default: false },
       'encryption-key-id': { type: 'string' },
+      dispatcher: { type: 'boolean', default: false },
+      'rotate-function': { type: 'string', default: DEFAULT_ROTATE_FUNCTION },
     },
   });
   const missing = (['account', 'region', 'secret-prefix'] as const).filter((name) => values[name] === undefined);
@@ -108,12 +124,15 @@ export function parseRenderArgs(argv: string[]): RenderOptions {
     tagDiscovery: values['tag-discovery']!,
     createMissingSecrets: values['create-missing-secrets']!,
     encryptionKeyId: values['encryption-key-id'],
+    dispatcher: values.dispatcher!,
+    rotateFunctionName: values['rotate-function']!,
   };
 }
 
 const USAGE =
   'usage: npm run render-policy -- --account <id> --region <region> --secret-prefix <prefix> ' +
-  "[--instances 'dds-*'] [--tag-discovery] [--create-missing-secrets] [--encryption-key-id <key-id>]";
+  "[--instances 'dds-*'] [--tag-discovery] [--create-missing-secrets] [--encryption-key-id <key-id>] " +
+  '[--dispatcher [--rotate-function <name>]]';
 
 function main(): void {
   try {

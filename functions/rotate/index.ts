@@ -5,10 +5,10 @@
 import { type Clients, createClients } from '../shared/clients';
 import { mapWithConcurrency } from '../shared/concurrency';
 import { type Config, ConfigError, type Env, loadConfig } from '../shared/config';
-import { type FcCredentials, sameCredentials } from '../shared/credentials';
+import type { FcCredentials } from '../shared/credentials';
 import { type LogSink, Logger } from '../shared/logger';
 import { Deadline } from '../shared/retry';
-import { discoverTargets, needsDiscovery, planTargets } from './plan';
+import { resolveTargets } from './plan';
 import { type ProtocolDeps, rotateTarget } from './protocol';
 import { type RotationReport, buildReport, failureOf, summarizeTrigger } from './report';
 import { parseTrigger } from './trigger';
@@ -30,11 +30,10 @@ export interface HandlerOptions {
   delays?: ProtocolDeps['delays'];
 }
 
-/** Clients for one region and set of credentials. */
+/** Clients for one invocation, in its region. */
 interface Connection {
   clients: Clients;
   regionId: string;
-  credentials?: FcCredentials;
 }
 
 export interface RotationFunction {
@@ -43,14 +42,15 @@ export interface RotationFunction {
 }
 
 /**
- * A function instance: configuration validated once, clients kept while the credentials stay the same.
- * Each invocation gets its own logger, so the passwords it scrubs are forgotten when the invocation ends.
+ * A function instance: configuration validated once. Each invocation gets its own logger, so the
+ * passwords it scrubs are forgotten when the invocation ends, and its own clients, whose rate limiters
+ * learn from its calls only: a rate cut by one run's throttling must not slow the next run (with a short
+ * timeout, past its deadline, so that a throttled run's retry could never resume it).
  */
 export function createRotationFunction(options: HandlerOptions = {}): RotationFunction {
   const now = options.now ?? Date.now;
   const invocationLogger = (context: FcContext) => Logger.create({ sink: options.logSink, fields: { requestId: context.requestId } });
   let config: { value: Config } | { error: unknown } | undefined;
-  let connection: Connection | undefined;
 
   const configuration = (): Config => {
     if (!config) {
@@ -68,10 +68,7 @@ export function createRotationFunction(options: HandlerOptions = {}): RotationFu
     const settings = configuration();
     const regionId = settings.regionId ?? context.region;
     if (!regionId) throw new ConfigError('ALIBABA_CLOUD_REGION_ID', 'is not set and the FC context has no region', 'cn-hangzhou');
-    if (!connection || connection.regionId !== regionId || !sameCredentials(connection.credentials, context.credentials)) {
-      connection = { clients: createClients(settings, regionId, context.credentials), regionId, credentials: context.credentials };
-    }
-    return connection;
+    return { clients: createClients(settings, regionId, context.credentials), regionId };
   };
 
   const refuse = (log: Logger, err: unknown): never => {
@@ -84,10 +81,9 @@ export function createRotationFunction(options: HandlerOptions = {}): RotationFu
   const prepare = async (event: unknown, context: FcContext, deadline: Deadline, log: Logger) => {
     try {
       const settings = configuration();
-      const trigger = parseTrigger(event, context);
+      const trigger = parseTrigger(event, context, settings);
       const { clients, regionId } = connect(context);
-      const discovered = needsDiscovery(settings, trigger) ? await discoverTargets(settings, clients.dds, regionId, deadline, log) : [];
-      return { settings, trigger, clients, targets: planTargets(settings, trigger, discovered) };
+      return { settings, trigger, clients, targets: await resolveTargets(settings, trigger, clients.dds, regionId, deadline, log) };
     } catch (err) {
       return refuse(log, err);
     }
@@ -122,13 +118,14 @@ export function createRotationFunction(options: HandlerOptions = {}): RotationFu
         rotationIntervalDays: settings.rotationIntervalDays,
         createMissingSecrets: settings.createMissingSecrets,
         dryRun,
+        verifyLogin: settings.verifyLogin,
         now,
         delays: options.delays,
       };
       const results = await mapWithConcurrency(targets, settings.maxConcurrency, (target) => rotateTarget(target, deps));
       const report = buildReport(trigger, dryRun, results);
       const failure = failureOf(report);
-      const fields = { summary: report.summary, durationMs: now() - started, report };
+      const fields = { summary: report.summary, durationMs: now() - started, apiRates: clients.rates(), report };
       if (failure) {
         log.error('rotation finished with failures', { ...fields, error: { code: failure.code, message: failure.message } });
         throw failure;

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { callOptions } from '../shared/clients';
+import { toServiceError } from '../shared/clients/errors';
 import type DdsClient from '../shared/clients/dds';
 import * as $Dds from '../shared/clients/dds';
 import { type Config, type RotationTarget, ROOT_ACCOUNT, secretNameFor } from '../shared/config';
 import type { Logger } from '../shared/logger';
+import { mapWithConcurrency } from '../shared/concurrency';
 import { type Deadline, withRetry } from '../shared/retry';
 import type { Trigger } from './trigger';
 
@@ -13,7 +15,15 @@ export interface PlannedTarget extends RotationTarget {
   versionId: string;
   /** Rotate whatever the age of the current secret. */
   force: boolean;
+  /**
+   * What planning read about the instance, which serves as its inspection: DescribeDBInstanceAttribute's answer
+   * (a lookup), or its entry in DescribeDBInstances (discovery), which lacks its addresses.
+   */
+  inspected?: { instance: $Dds.DBInstanceAttribute; addresses: boolean };
 }
+
+/** A target found while planning, with what was read about it. */
+export type FoundTarget = RotationTarget & Pick<PlannedTarget, 'inspected'>;
 
 /** The run names an instance that is not a target: refused before anything is read or written. */
 export class PlanError extends Error {
@@ -27,7 +37,8 @@ export class PlanError extends Error {
 
 /**
  * `r-` + the first 24 hex digits of SHA-256 over `${trigger identity}\n${instanceId}`, where the identity
- * is `timer\n<triggerName>\n<triggerTime>` or `manual\n<rotationId, else the FC request id>` (trigger.ts).
+ * is `timer\n<triggerName>\n<triggerTime>`, `event\n<source>\n<id>` or `manual\n<rotationId, else the FC
+ * request id>` (trigger.ts).
  * Nothing comes from the clock, so a redelivered trigger finds the version it staged before.
  */
 export function versionIdFor(identity: string, instanceId: string): string {
@@ -57,18 +68,66 @@ export function needsDiscovery(config: Config, trigger: Trigger): boolean {
 }
 
 const DISCOVERED_TYPES = ['replicate', 'sharding'];
+/** DescribeDBInstances' largest page: the fewest calls. */
 const DISCOVERY_PAGE_SIZE = 100;
+/**
+ * Up to this many named instances outside ROTATION_TARGETS are looked up one by one (their tags, from
+ * DescribeDBInstanceAttribute, which also serves as their inspection) rather than listing every tagged
+ * instance: a fanned-out invocation names one, and must not list the fleet to check it.
+ */
+const LOOKUP_LIMIT = 10;
+const INSTANCE_NOT_FOUND = 'InvalidInstanceId.NotFound';
+
+/**
+ * The targets of this run (see planTargets), reading what it must to know them: nothing when the trigger
+ * names configured instances only, the named instances' own attributes when it names a few others, else
+ * every instance carrying ROTATION_TAG. Reads only; refuses (PlanError) an instance that is not a target.
+ */
+export async function resolveTargets(config: Config, trigger: Trigger, dds: DdsClient, regionId: string, deadline: Deadline, log: Logger): Promise<PlannedTarget[]> {
+  if (!needsDiscovery(config, trigger)) return planTargets(config, trigger);
+  const strangers = (trigger.request.instanceIds ?? []).filter((id) => !config.targets.some((t) => t.instanceId === id));
+  if (trigger.request.instanceIds && strangers.length <= LOOKUP_LIMIT) {
+    return planTargets(config, trigger, await lookUpTagged(config, strangers, dds, deadline, log));
+  }
+  return planTargets(config, trigger, await discoverTargets(config, dds, regionId, deadline, log));
+}
+
+/** The named instances that DescribeDBInstanceAttribute shows carrying ROTATION_TAG, of a type discovery lists. */
+async function lookUpTagged(config: Config, instanceIds: string[], dds: DdsClient, deadline: Deadline, log: Logger): Promise<FoundTarget[]> {
+  const tag = config.rotationTag;
+  if (!tag) return [];
+  const found = await mapWithConcurrency(instanceIds, config.maxConcurrency, async (instanceId): Promise<FoundTarget | undefined> => {
+    const request = new $Dds.DescribeDBInstanceAttributeRequest({ DBInstanceId: instanceId });
+    let instance: $Dds.DBInstanceAttribute | undefined;
+    try {
+      const response = await withRetry(() => dds.describeDBInstanceAttributeWithOptions(request, callOptions(deadline)), {
+        deadline,
+        onRetry: (error, retry, delayMs) => log.warn('retrying DescribeDBInstanceAttribute', { step: 'discover', instanceId, retry, delayMs, error: { code: error.code, requestId: error.requestId } }),
+      });
+      instance = response.body?.DBInstances?.DBInstance?.[0];
+    } catch (err) {
+      if (toServiceError(err).code !== INSTANCE_NOT_FOUND) throw err;
+    }
+    const tagged = instance?.tags?.tag?.some((t) => t.key === tag.key && t.value === tag.value) ?? false;
+    if (!instance || !tagged || !DISCOVERED_TYPES.includes(instance.DBInstanceType ?? '')) return undefined;
+    return { instanceId, secretName: secretNameFor(config.secretNameTemplate, instanceId), accountName: ROOT_ACCOUNT, inspected: { instance, addresses: true } };
+  });
+  const targets = found.filter((target): target is FoundTarget => target !== undefined);
+  log.info('looked up the named instances', { step: 'discover', tag: `${tag.key}=${tag.value}`, named: instanceIds.length, tagged: targets.length });
+  return targets;
+}
 
 /**
  * The instances carrying ROTATION_TAG (DescribeDBInstances per instance type, every page), as targets
- * whose secret names come from SECRET_NAME_TEMPLATE. Reads only.
+ * whose secret names come from SECRET_NAME_TEMPLATE, each with its listing (type, status, lock mode) as its
+ * inspection: the rotation does not ask again. Reads only.
  */
-export async function discoverTargets(config: Config, dds: DdsClient, regionId: string, deadline: Deadline, log: Logger): Promise<RotationTarget[]> {
+export async function discoverTargets(config: Config, dds: DdsClient, regionId: string, deadline: Deadline, log: Logger): Promise<FoundTarget[]> {
   const tag = config.rotationTag;
   if (!tag) return [];
-  const ids = new Set<string>();
+  const listed = new Map<string, $Dds.DBInstanceSummary>();
   for (const type of DISCOVERED_TYPES) {
-    for (let pageNumber = 1; ; pageNumber++) {
+    for (let pageNumber = 1, seen = 0; ; pageNumber++) {
       const request = new $Dds.DescribeDBInstancesRequest({
         regionId,
         DBInstanceType: type,
@@ -81,20 +140,36 @@ export async function discoverTargets(config: Config, dds: DdsClient, regionId: 
         onRetry: (error, retry, delayMs) => log.warn('retrying DescribeDBInstances', { step: 'discover', retry, delayMs, error: { code: error.code, requestId: error.requestId } }),
       });
       const instances = page.body?.DBInstances?.DBInstance ?? [];
-      for (const instance of instances) if (instance.DBInstanceId) ids.add(instance.DBInstanceId);
-      if (instances.length < DISCOVERY_PAGE_SIZE) break;
+      for (const instance of instances) if (instance.DBInstanceId) listed.set(instance.DBInstanceId, instance);
+      seen += instances.length;
+      // TotalCount spares the empty page after a full last one; a short page ends the list without it.
+      const total = page.body?.totalCount;
+      if (instances.length === 0 || (total === undefined ? instances.length < DISCOVERY_PAGE_SIZE : seen >= total)) break;
     }
   }
-  const targets = [...ids].sort().map((instanceId): RotationTarget => ({ instanceId, secretName: secretNameFor(config.secretNameTemplate, instanceId), accountName: ROOT_ACCOUNT }));
+  const targets = [...listed.keys()].sort().map(
+    (instanceId): FoundTarget => ({
+      instanceId,
+      secretName: secretNameFor(config.secretNameTemplate, instanceId),
+      accountName: ROOT_ACCOUNT,
+      inspected: { instance: inspectionOf(listed.get(instanceId)!), addresses: false },
+    }),
+  );
   log.info('discovered tagged instances', { step: 'discover', tag: `${tag.key}=${tag.value}`, instances: targets.length });
   return targets;
+}
+
+/** An instance's listing as the attribute model the inspection reads (type, status, lock mode, tags). */
+function inspectionOf(summary: $Dds.DBInstanceSummary): $Dds.DBInstanceAttribute {
+  const { DBInstanceId, DBInstanceType, DBInstanceStatus, lockMode, tags } = summary;
+  return new $Dds.DBInstanceAttribute({ DBInstanceId, DBInstanceType, DBInstanceStatus, lockMode, tags });
 }
 
 /**
  * The targets a trigger asks for: ROTATION_TARGETS in order, then discovered instances not among them.
  * Instances the trigger names must all be targets.
  */
-export function planTargets(config: Config, trigger: Trigger, discovered: RotationTarget[] = []): PlannedTarget[] {
+export function planTargets(config: Config, trigger: Trigger, discovered: FoundTarget[] = []): PlannedTarget[] {
   const configured = new Set(config.targets.map((t) => t.instanceId));
   const all = [...config.targets, ...discovered.filter((t) => !configured.has(t.instanceId))];
   const wanted = trigger.request.instanceIds;

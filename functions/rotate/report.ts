@@ -12,14 +12,17 @@ export interface RotationReport {
 
 export type TriggerSummary =
   | { kind: 'timer'; triggerName: string; triggerTime: string }
-  | { kind: 'manual'; instanceIds?: string[]; force: boolean; reason?: string };
+  | { kind: 'manual'; instanceIds?: string[]; force: boolean; reason?: string }
+  | { kind: 'event'; source: string; id: string; type: string; instanceIds?: string[]; reason?: string };
 
 const OUTCOMES: Outcome[] = ['rotated', 'resumed', 'skipped', 'planned', 'failed'];
 
 export function summarizeTrigger(trigger: Trigger): TriggerSummary {
   if (trigger.kind === 'timer') return { kind: 'timer', triggerName: trigger.triggerName, triggerTime: trigger.triggerTime };
   const { instanceIds, force, reason } = trigger.request;
-  return { kind: 'manual', force, ...(instanceIds && { instanceIds }), ...(reason !== undefined && { reason }) };
+  const named = { ...(instanceIds && { instanceIds }), ...(reason !== undefined && { reason }) };
+  if (trigger.kind === 'event') return { kind: 'event', source: trigger.source, id: trigger.id, type: trigger.type, ...named };
+  return { kind: 'manual', force, ...named };
 }
 
 export function buildReport(trigger: Trigger, dryRun: boolean, results: TargetResult[]): RotationReport {

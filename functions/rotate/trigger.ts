@@ -1,7 +1,7 @@
 /**
  * What invoked the function, read from the event FC passes (a Buffer, a string or an object):
- * a timer trigger or a manual payload (design §4). Anything else is refused before any API call.
- * A further kind (EventBridge) is one more branch of `parseTrigger` and one more member of `Trigger`.
+ * a timer trigger, a manual payload or an EventBridge CloudEvent (design §4). Anything else, and an
+ * event from a source not in EVENT_SOURCES, is refused before any API call.
  */
 import { showValue } from '../shared/config';
 
@@ -34,16 +34,43 @@ export interface ManualTrigger extends TriggerBase {
   kind: 'manual';
 }
 
-export type Trigger = TimerTrigger | ManualTrigger;
+/** An incident delivered by EventBridge: always forced, never a dry run (unless DRY_RUN says so). */
+export interface EventTrigger extends TriggerBase {
+  kind: 'event';
+  source: string;
+  id: string;
+  type: string;
+}
+
+export type Trigger = TimerTrigger | ManualTrigger | EventTrigger;
 
 /** An event the function does not act on; nothing has been read or written. */
 export class TriggerError extends Error {
   readonly code = 'InvalidEvent';
 
   constructor(problem: string) {
-    super(`${problem}. Expected a timer event {"triggerTime","triggerName","payload"} or a manual payload {"instanceIds"?,"force"?,"dryRun"?,"rotationId"?,"reason"?}`);
+    super(
+      `${problem}. Expected a timer event {"triggerTime","triggerName","payload"}, a manual payload ` +
+        `{"instanceIds"?,"force"?,"dryRun"?,"rotationId"?,"reason"?} or an EventBridge CloudEvent {"specversion":"1.0","id","source","type","data"?}`,
+    );
     this.name = 'TriggerError';
   }
+}
+
+/** A well-formed event from a source that EVENT_SOURCES does not list; nothing has been read or written. */
+export class EventSourceError extends Error {
+  readonly code = 'EventSourceNotAllowed';
+
+  constructor(source: string, eventSources: readonly string[]) {
+    const listed = eventSources.length > 0 ? eventSources.join(',') : 'nothing';
+    super(`Refusing the event: its source ${showValue(source)} is not in EVENT_SOURCES (${listed}); add it there to let it force rotations. Nothing was changed`);
+    this.name = 'EventSourceError';
+  }
+}
+
+/** What the configuration lets through: the EventBridge sources that may force a rotation. */
+export interface TriggerPolicy {
+  eventSources: readonly string[];
 }
 
 const REQUEST_FIELDS = ['instanceIds', 'force', 'dryRun', 'rotationId', 'reason'];
@@ -51,11 +78,19 @@ const TIMER_FIELDS = ['triggerTime', 'triggerName', 'payload'];
 const ROTATION_ID = /^[\x21-\x7e]{1,128}$/;
 const MAX_REASON_LENGTH = 512;
 const MAX_INSTANCE_IDS = 1000;
+/** CloudEvents attributes the function reads or checks; others (extensions such as `aliyunaccountid`) pass. */
+const CLOUD_EVENT_STRINGS = ['time', 'subject', 'datacontenttype', 'dataschema'];
+const MAX_EVENT_ATTRIBUTE_LENGTH = 256;
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
-/** `context`: FC's; its request id identifies a manual invocation that names no rotationId. */
-export function parseTrigger(event: unknown, context: { requestId: string }): Trigger {
+/**
+ * `context`: FC's; its request id identifies a manual invocation that names no rotationId.
+ * `policy`: the EventBridge sources that are acted on; by default none.
+ */
+export function parseTrigger(event: unknown, context: { requestId: string }, policy: TriggerPolicy = { eventSources: [] }): Trigger {
   const body = decode(event);
   if (isTimerEvent(body)) return timerTrigger(body);
+  if (isCloudEvent(body)) return eventTrigger(body, policy);
   const request = parseRequest(body, 'the event');
   const rotationId = request.rotationId ?? context.requestId;
   return { kind: 'manual', identity: `manual\n${rotationId}`, rotationId, request };
@@ -78,7 +113,70 @@ function decode(event: unknown): Record<string, unknown> {
 }
 
 function isTimerEvent(body: Record<string, unknown>): boolean {
-  return 'triggerTime' in body || 'triggerName' in body;
+  return Object.hasOwn(body, 'triggerTime') || Object.hasOwn(body, 'triggerName');
+}
+
+function isCloudEvent(body: Record<string, unknown>): boolean {
+  return Object.hasOwn(body, 'specversion') || Object.hasOwn(body, 'source');
+}
+
+/**
+ * A CloudEvent 1.0 from EventBridge. Its identity is `source` + `id`, so a redelivered event finds the
+ * versions it staged before. The instances come from `data` (see namedInstances); none named means every target.
+ */
+function eventTrigger(body: Record<string, unknown>, policy: TriggerPolicy): EventTrigger {
+  if (body.specversion !== '1.0') throw new TriggerError('The EventBridge event needs "specversion": "1.0"');
+  const id = eventAttribute(body, 'id');
+  const source = eventAttribute(body, 'source');
+  const type = eventAttribute(body, 'type');
+  const wrongType = CLOUD_EVENT_STRINGS.find((name) => body[name] !== undefined && typeof body[name] !== 'string');
+  if (wrongType !== undefined) throw new TriggerError(`The EventBridge event's "${wrongType}" must be a string`);
+  const data = eventData(body.data);
+  if (!policy.eventSources.includes(source)) throw new EventSourceError(source, policy.eventSources);
+
+  const request: RunRequest = { force: true, dryRun: false };
+  const instanceIds = namedInstances(data);
+  if (instanceIds) request.instanceIds = instanceIds;
+  if (typeof data.reason === 'string' && data.reason.length <= MAX_REASON_LENGTH) request.reason = data.reason;
+  return { kind: 'event', source, id, type, identity: `event\n${source}\n${id}`, rotationId: id, request };
+}
+
+function eventAttribute(body: Record<string, unknown>, name: string): string {
+  const value = body[name];
+  if (typeof value !== 'string' || value === '' || value.length > MAX_EVENT_ATTRIBUTE_LENGTH || CONTROL_CHARACTER.test(value)) {
+    throw new TriggerError(`The EventBridge event needs "${name}", a string of 1 to ${MAX_EVENT_ATTRIBUTE_LENGTH} printable characters`);
+  }
+  return value;
+}
+
+function eventData(data: unknown): Record<string, unknown> {
+  if (data === undefined || data === null) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new TriggerError(`The EventBridge event's "data" must be a JSON object, not ${kindOf(data)}`);
+  }
+  return data as Record<string, unknown>;
+}
+
+/**
+ * Every instance the event's data names: `instanceIds`, `instanceId`, and ActionTrail's
+ * `requestParameters.DBInstanceId` and `resourceName` (an ARN ending `/<instance id>` gives that id).
+ */
+function namedInstances(data: Record<string, unknown>): string[] | undefined {
+  const what = "the EventBridge event's data";
+  const ids: string[] = [];
+  if (data.instanceIds !== undefined) ids.push(...instanceIds(data.instanceIds, what));
+  if (data.instanceId !== undefined) ids.push(...instanceIds([data.instanceId], what, 'instanceId'));
+  const parameters = data.requestParameters;
+  if (parameters !== undefined && parameters !== null) {
+    if (typeof parameters !== 'object' || Array.isArray(parameters)) throw new TriggerError(`In ${what}, "requestParameters" must be an object`);
+    const id = (parameters as Record<string, unknown>).DBInstanceId;
+    if (id !== undefined) ids.push(...instanceIds([id], what, 'requestParameters.DBInstanceId'));
+  }
+  if (data.resourceName !== undefined) {
+    const [name] = instanceIds([data.resourceName], what, 'resourceName', 1024);
+    ids.push(...instanceIds([name.slice(name.lastIndexOf('/') + 1)], what, 'resourceName'));
+  }
+  return ids.length > 0 ? [...new Set(ids)] : undefined;
 }
 
 function timerTrigger(body: Record<string, unknown>): TimerTrigger {
@@ -142,13 +240,24 @@ function parseRequest(body: Record<string, unknown>, what: string): RunRequest {
   return request;
 }
 
-function instanceIds(value: unknown, what: string): string[] {
+/** `field`: where the ids come from; a single-id field is checked as a list of one. */
+function instanceIds(value: unknown, what: string, field = 'instanceIds', maxLength = 64): string[] {
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_INSTANCE_IDS) {
     throw new TriggerError(`In ${what}, "instanceIds" must be a non-empty array of instance ids (leave it out for every target)`);
   }
-  const bad = value.find((id) => typeof id !== 'string' || id === '' || id.length > 64);
-  if (bad !== undefined) throw new TriggerError(`In ${what}, "instanceIds" holds ${typeof bad === 'string' ? showValue(bad) : `a ${typeof bad}`}, not an instance id`);
+  const bad = value.find((id) => typeof id !== 'string' || id === '' || id.length > maxLength);
+  if (bad !== undefined) {
+    const holds = field === 'instanceIds' ? '"instanceIds" holds' : `"${field}" is`;
+    throw new TriggerError(`In ${what}, ${holds} ${typeof bad === 'string' ? showValue(bad) : kindOf(bad)}, not an instance id`);
+  }
   return [...new Set(value as string[])];
+}
+
+/** A JSON value's kind, with its article: "an array", "a number", "null". */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 function optionalBoolean(body: Record<string, unknown>, field: string, what: string): boolean {

@@ -1,4 +1,6 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password';
+import { VerifyAddressError, parseConnectionHost } from './verify/address';
 
 /** Every environment variable loadConfig reads (design §5); s.yaml is checked against this list. */
 export const CONFIG_VARIABLES = [
@@ -15,6 +17,12 @@ export const CONFIG_VARIABLES = [
   'DDS_ENDPOINT',
   'KMS_ENDPOINT',
   'FC_ENDPOINT',
+  'DDS_QPS',
+  'KMS_QPS',
+  'VERIFY_LOGIN',
+  'VERIFY_TIMEOUT_MS',
+  'VERIFY_TLS',
+  'VERIFY_TLS_CA_FILE',
 ] as const;
 
 export type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -27,7 +35,23 @@ export interface RotationTarget {
   instanceId: string;
   secretName: string;
   accountName: typeof ROOT_ACCOUNT;
+  /** Overrides VERIFY_LOGIN for this target. */
+  verify?: boolean;
+  /** `host:port` to log in to instead of the address DescribeDBInstanceAttribute gives. */
+  connectionHost?: string;
 }
+
+/** The login check before promotion (design §3, step 5). */
+export interface VerifyLoginConfig {
+  /** VERIFY_LOGIN: every target verifies unless it says `"verify": false`. */
+  enabled: boolean;
+  /** Bounds each stage of one login: reaching the server, the handshake, the `ping`. */
+  timeoutMs: number;
+  tls: { enabled: boolean; caFile?: string };
+}
+
+/** What an unset VERIFY_* variable means. */
+export const VERIFY_LOGIN_DEFAULTS: VerifyLoginConfig = { enabled: false, timeoutMs: 5_000, tls: { enabled: false } };
 
 export interface Endpoint {
   host: string;
@@ -49,6 +73,9 @@ export interface Config {
   regionId?: string;
   /** Unset: the region's public endpoint. */
   endpoints: { dds?: Endpoint; kms?: Endpoint; fc?: Endpoint };
+  /** DDS_QPS, KMS_QPS: the API rate each product allows this function. Unset: found out by slowing down when throttled. */
+  apiRates: { dds?: number; kms?: number };
+  verifyLogin: VerifyLoginConfig;
 }
 
 /** A configuration value that cannot be used: names the variable, the problem and a good example. */
@@ -72,7 +99,7 @@ const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 const EVENT_SOURCE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const TAG_PART = /^[^\s=,][^=,]{0,127}$/;
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
-const TARGET_FIELDS = ['instanceId', 'secretName', 'accountName'];
+const TARGET_FIELDS = ['instanceId', 'secretName', 'accountName', 'verify', 'connectionHost'];
 
 const EXAMPLES: Record<ConfigVariable, string> = {
   ROTATION_TARGETS: '[{"instanceId":"dds-bp1a2b3c4d5e6f7g","secretName":"mongodb/dds-bp1a2b3c4d5e6f7g/root"}]',
@@ -88,9 +115,17 @@ const EXAMPLES: Record<ConfigVariable, string> = {
   DDS_ENDPOINT: 'mongodb.cn-hangzhou.aliyuncs.com',
   KMS_ENDPOINT: 'kms.cn-hangzhou.aliyuncs.com',
   FC_ENDPOINT: 'https://1234567890123456.cn-hangzhou.fc.aliyuncs.com',
+  DDS_QPS: '20',
+  KMS_QPS: '50',
+  VERIFY_LOGIN: 'true',
+  VERIFY_TIMEOUT_MS: '5000',
+  VERIFY_TLS: 'true',
+  VERIFY_TLS_CA_FILE: '/code/ApsaraDB-CA-Chain.pem',
 };
 
 const SHOWN_VALUE_LIMIT = 80;
+const MIN_API_RATE = 0.1;
+const MAX_API_RATE = 10_000;
 
 /** A value as an error message may show it: JSON-quoted (control characters escaped) and capped. */
 export function showValue(value: string): string {
@@ -125,6 +160,8 @@ export function loadConfig(env: Env): Config {
       kms: parseEndpoint('KMS_ENDPOINT', read('KMS_ENDPOINT')),
       fc: parseEndpoint('FC_ENDPOINT', read('FC_ENDPOINT')),
     },
+    apiRates: { dds: parseRate('DDS_QPS', read('DDS_QPS')), kms: parseRate('KMS_QPS', read('KMS_QPS')) },
+    verifyLogin: parseVerifyLogin(read),
   };
   if (rotationTag) config.rotationTag = rotationTag;
   const regionId = read('ALIBABA_CLOUD_REGION_ID');
@@ -189,7 +226,25 @@ function parseTarget(item: unknown, index: number, template: string): RotationTa
   if (accountName !== undefined && accountName !== ROOT_ACCOUNT) {
     fail('ROTATION_TARGETS', `${at} "accountName" can only be "root" (ResetAccountPassword resets root only), got ${describe(accountName)}`);
   }
-  return { instanceId, secretName: name, accountName: ROOT_ACCOUNT };
+  const target: RotationTarget = { instanceId, secretName: name, accountName: ROOT_ACCOUNT };
+  if (fields.verify !== undefined) {
+    if (typeof fields.verify !== 'boolean') fail('ROTATION_TARGETS', `${at} "verify" must be true or false, got ${describe(fields.verify)}`);
+    target.verify = fields.verify;
+  }
+  if (fields.connectionHost !== undefined) target.connectionHost = parseTargetConnectionHost(fields.connectionHost, at);
+  return target;
+}
+
+function parseTargetConnectionHost(value: unknown, at: string): string {
+  const problem = `${at} "connectionHost" must be host:port, such as "dds-bp1a2b3c4d5e6f7g.mongodb.rds.aliyuncs.com:3717"`;
+  if (typeof value !== 'string') fail('ROTATION_TARGETS', `${problem}, got ${describe(value)}`);
+  try {
+    parseConnectionHost(value);
+  } catch (err) {
+    if (!(err instanceof VerifyAddressError)) throw err;
+    fail('ROTATION_TARGETS', `${problem}, got ${describe(value)}`);
+  }
+  return value.trim();
 }
 
 function rejectDuplicates(values: string[], field: string): void {
@@ -203,6 +258,32 @@ function rejectDuplicates(values: string[], field: string): void {
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   return typeof value === 'string' ? showValue(value) : `a ${value === null ? 'null' : typeof value}`;
+}
+
+function parseVerifyLogin(read: (name: ConfigVariable) => string | undefined): VerifyLoginConfig {
+  const tls = parseBoolean('VERIFY_TLS', read('VERIFY_TLS'), VERIFY_LOGIN_DEFAULTS.tls.enabled);
+  const caFile = read('VERIFY_TLS_CA_FILE');
+  if (caFile !== undefined && !tls) fail('VERIFY_TLS_CA_FILE', `is set but VERIFY_TLS is not true: set VERIFY_TLS=true to use it, or unset it`);
+  const verify: VerifyLoginConfig = {
+    enabled: parseBoolean('VERIFY_LOGIN', read('VERIFY_LOGIN'), VERIFY_LOGIN_DEFAULTS.enabled),
+    timeoutMs: parseInteger('VERIFY_TIMEOUT_MS', read('VERIFY_TIMEOUT_MS'), VERIFY_LOGIN_DEFAULTS.timeoutMs, 500, 60_000),
+    tls: { enabled: tls },
+  };
+  if (caFile !== undefined) verify.tls.caFile = readableFile('VERIFY_TLS_CA_FILE', caFile);
+  return verify;
+}
+
+/** Checked at start, so that a missing CA file stops the run before any rotation rather than after a reset. */
+function readableFile(name: ConfigVariable, path: string): string {
+  try {
+    if (!statSync(path).isFile()) fail(name, `must be a file, got the directory ${showValue(path)}`);
+    accessSync(path, constants.R_OK);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    fail(name, `cannot be read (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')}): ${showValue(path)}`);
+  }
+  return path;
 }
 
 function parseTag(raw: string | undefined): { key: string; value: string } | undefined {
@@ -222,6 +303,14 @@ function parseInteger(name: ConfigVariable, raw: string | undefined, fallback: n
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     fail(name, `must be a whole number from ${min} to ${max}, got ${showValue(raw)}`);
   }
+  return value;
+}
+
+/** Calls a second, fractions allowed (fan-out gives each function instance a share of the quota). */
+function parseRate(name: ConfigVariable, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!(value >= MIN_API_RATE && value <= MAX_API_RATE)) fail(name, `must be a number of calls a second from ${MIN_API_RATE} to ${MAX_API_RATE}, got ${showValue(raw)}`);
   return value;
 }
 

@@ -21,8 +21,3 @@ export function credentialFor(fc: FcCredentials | undefined): Credential {
   });
   return new Credential(config);
 }
-
-/** Whether two invocations' credentials are the same, so clients built for one serve the other. */
-export function sameCredentials(a: FcCredentials | undefined, b: FcCredentials | undefined): boolean {
-  return a?.accessKeyId === b?.accessKeyId && a?.accessKeySecret === b?.accessKeySecret && a?.securityToken === b?.securityToken;
-}

@@ -1,10 +1,17 @@
 /**
  * Structured logging, one JSON object per line (FC ships stdout to SLS), after AWS Lambda Powertools'
  * Logger: `{ time, level, msg, ...bound keys, ...fields }`, child loggers that bind keys such as
- * `instanceId` and `step`. Strings from input go through JSON.stringify, so they cannot forge a line.
+ * `instanceId` and `step`.
+ *
+ * Strings from input (instance ids, secret names, reasons, service messages) cannot forge or break a line:
+ * JSON.stringify escapes quotes and C0 controls, and the line is then cut of what it leaves raw but some
+ * readers still take for a line break or a terminal command (U+2028, U+2029, DEL and the C1 controls such
+ * as NEL and CSI), which are written as `\uXXXX` escapes: parsing the line gives the original string back.
+ * A string longer than MAX_STRING_LENGTH is cut, saying how much was left out.
  *
  * Two last lines of defence keep secrets out: any key named like a password or secret data is replaced,
- * and every value registered with `keepSecret` is scrubbed from the finished line, plain and JSON-escaped.
+ * and every value registered with `keepSecret` is scrubbed, plain and JSON-escaped, from each string
+ * (before it is cut, so that no half of a secret survives) and from the finished line.
  */
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -17,6 +24,9 @@ export type LogFields = Record<string, unknown>;
 
 const REDACTED = '[REDACTED]';
 const SENSITIVE_KEY = /password|secretdata|secret_data|accesskeysecret|securitytoken|credentials/i;
+/** Characters JSON.stringify leaves raw that some readers break lines at or act on. */
+const RAW_HAZARDS = /[\u007f-\u009f\u2028\u2029]/g;
+export const MAX_STRING_LENGTH = 4096;
 
 export class Logger {
   private constructor(
@@ -57,15 +67,29 @@ export class Logger {
 
   private write(level: LogLevel, msg: string, fields: LogFields = {}): void {
     const entry = { time: new Date().toISOString(), level, msg, ...this.bound, ...fields };
-    const line = JSON.stringify(entry, (key, value: unknown) => (key !== '' && SENSITIVE_KEY.test(key) ? REDACTED : value));
-    this.sink.write(`${this.scrub(line)}\n`);
+    const line = JSON.stringify(entry, (key, value: unknown) => {
+      if (key !== '' && SENSITIVE_KEY.test(key)) return REDACTED;
+      return typeof value === 'string' ? cap(this.scrub(value)) : value;
+    });
+    this.sink.write(`${this.scrub(line).replace(RAW_HAZARDS, escapeChar)}\n`);
   }
 
-  private scrub(line: string): string {
-    let clean = line;
+  private scrub(text: string): string {
+    let clean = text;
     for (const secret of this.secrets) {
       clean = clean.replaceAll(JSON.stringify(secret).slice(1, -1), REDACTED).replaceAll(secret, REDACTED);
     }
     return clean;
   }
+}
+
+function cap(text: string): string {
+  if (text.length <= MAX_STRING_LENGTH) return text;
+  // Never end on the first half of a surrogate pair: JSON.stringify would escape the lone half.
+  const end = /[\ud800-\udbff]/.test(text[MAX_STRING_LENGTH - 1]) ? MAX_STRING_LENGTH - 1 : MAX_STRING_LENGTH;
+  return `${text.slice(0, end)}…[${text.length - end} more characters]`;
+}
+
+function escapeChar(char: string): string {
+  return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }

@@ -1,11 +1,15 @@
 /**
  * What the demo does with the demo fleet, and what each target should come to: the targets are
  * the instances tagged rotation=enabled; the expectations follow from the fixture (a secret
- * rotated two days ago is not due, a locked instance fails, the others rotate).
+ * rotated two days ago is not due, a locked instance fails, the others rotate). Then an incident
+ * arrives for one instance, which is rotated again at once, whatever its age.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { LocalCloud } from '../../local-cloud';
 import { DEMO_FIXTURE_PATH, loadFixture } from '../../local-cloud/state';
 import type { InvocationRecord } from '../../local-cloud/fc/types';
+import { deliverEvent } from './eventbridge';
 
 export type Outcome = 'rotated' | 'resumed' | 'skipped' | 'planned' | 'failed';
 
@@ -28,12 +32,15 @@ export interface DemoScenario {
 }
 
 const NOT_DUE = 'dds-bp1a4c7e2f9d3b5a8';
+const INCIDENT_EVENT = path.join(__dirname, '..', '..', 'events', 'incident-actiontrail.json');
 
 export function demoScenario(cloud: LocalCloud): DemoScenario {
   const targets = loadFixture(DEMO_FIXTURE_PATH).instances
     .filter((instance) => instance.tags?.rotation === 'enabled')
     .map((instance) => ({ instanceId: instance.id, secretName: `mongodb/${instance.id}/root`, type: instance.type }));
   const scheduled = Object.fromEntries(targets.map((t) => [t.instanceId, scheduledOutcome(cloud, t)]));
+  const incident = readFileSync(INCIDENT_EVENT);
+  const { data } = JSON.parse(incident.toString('utf8')) as { data: { eventName: string; requestParameters: { DBInstanceId: string } } };
   return {
     targets,
     steps: [
@@ -41,6 +48,12 @@ export function demoScenario(cloud: LocalCloud): DemoScenario {
         title: 'Timer trigger "daily-rotation" (scheduled rules: rotate what is older than 30 days)',
         expected: scheduled,
         invoke: (functionName) => cloud.fc.fireTimer(functionName, 'daily-rotation'),
+      },
+      {
+        // Async, as EventBridge delivers it (s.yaml: asyncInvocationType): queued, retried on failure.
+        title: `EventBridge incident from ActionTrail (${data.eventName} on ${data.requestParameters.DBInstanceId}): forced, although just rotated`,
+        expected: { [data.requestParameters.DBInstanceId]: 'rotated' },
+        invoke: (functionName) => deliverEvent(cloud, functionName, incident),
       },
     ],
   };

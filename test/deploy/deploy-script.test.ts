@@ -18,7 +18,7 @@ case "$1 \${FAKE_S_MODE:-ok}" in
   "deploy offline") echo "Error: getaddrinfo ENOTFOUND api.devsapp.cn"; exit 1 ;;
   "deploy rejected") echo "Error: InvalidArgument: role is invalid"; exit 1 ;;
   "deploy "*) echo "rotate: deployed" ;;
-  "concurrency "*) echo "reservedConcurrency: 1" ;;
+  "rotate "*) echo "reservedConcurrency: $5" ;;
 esac
 `;
 
@@ -49,6 +49,7 @@ beforeEach(() => {
   mkdirSync(path.join(project, 'scripts'));
   mkdirSync(path.join(project, 'bin'));
   copyFileSync(path.join(PROJECT_ROOT, 'scripts/deploy.sh'), path.join(project, 'scripts/deploy.sh'));
+  copyFileSync(path.join(PROJECT_ROOT, 's.yaml'), path.join(project, 's.yaml'));
 });
 
 afterEach(() => {
@@ -79,16 +80,28 @@ describe('npm run deploy', () => {
     expect(scripts.deploy).toBe('bash scripts/deploy.sh');
   });
 
-  it('builds, deploys, then caps the function at one instance', async () => {
+  it('builds, deploys, then caps the rotate function at one instance', async () => {
     const result = await deploy(SETTINGS);
     expect(result.code).toBe(0);
     expect(result.calls).toEqual([
       's config get -a default',
       'npm run build',
       's deploy -y -a default',
-      's concurrency put --reserved-concurrency 1 -a default',
+      's rotate concurrency put --reserved-concurrency 1 -a default',
     ]);
     expect(result.stdout).toContain('rotate: deployed');
+  });
+
+  it('caps the rotate function at the reserved concurrency s.yaml declares for it (fleet mode raises it)', async () => {
+    const file = path.join(project, 's.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/(\n {2}rotate:[\s\S]*?reservedConcurrency: )1\n/, '$18\n'));
+    const raised = await deploy(SETTINGS);
+    expect(raised.calls.at(-1)).toBe('s rotate concurrency put --reserved-concurrency 8 -a default');
+
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/\n +reservedConcurrency: 8\n/, '\n'));
+    const undeclared = await deploy(SETTINGS);
+    expect(undeclared.code).not.toBe(0);
+    expect(undeclared.stderr).toContain('s.yaml declares no reserved concurrency for the rotate function');
   });
 
   it('uses credentials from the environment and the access alias named by S_ACCESS', async () => {

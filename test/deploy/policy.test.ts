@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import FcClient from '@alicloud/fc20230330';
 import KmsClient from '@alicloud/kms20160120';
@@ -31,7 +31,7 @@ describe('the RAM policy template', () => {
     const text = readFileSync(POLICY_TEMPLATE_PATH, 'utf8');
     expect(() => parsePolicy(text)).not.toThrow();
     const placeholders = new Set([...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]));
-    expect(placeholders).toEqual(new Set(['region', 'accountId', 'instancePattern', 'secretPrefix', 'encryptionKeyId']));
+    expect(placeholders).toEqual(new Set(['region', 'accountId', 'instancePattern', 'secretPrefix', 'encryptionKeyId', 'rotateFunctionName']));
   });
 });
 
@@ -73,6 +73,17 @@ describe('renderPolicy', () => {
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Resource: `acs:kms:${REGION}:${ACCOUNT}:key/key-hzz62f1cb66fa42qo0001`,
     });
+
+    const dispatching = renderPolicy({ ...BASE, dispatcher: true, rotateFunctionName: 'rotate-prod' });
+    expect(dispatching.Statement).toContainEqual({ Effect: 'Allow', Action: 'fc:InvokeFunction', Resource: `acs:fc:${REGION}:${ACCOUNT}:functions/rotate-prod` });
+    expect(actionsOf(renderPolicy(EVERY_FEATURE)).has('fc:InvokeFunction')).toBe(false);
+  });
+
+  it('lets the dispatcher invoke the rotate function and no other', () => {
+    const policy = renderPolicy({ ...BASE, dispatcher: true });
+    expect(call(policy, 'fc', 'InvokeFunction', { functionName: 'mongodb-root-rotation' })).toBe(true);
+    expect(call(policy, 'fc', 'InvokeFunction', { functionName: 'payments-api' })).toBe(false);
+    expect(call(policy, 'fc', 'UpdateFunction', { functionName: 'mongodb-root-rotation' })).toBe(false);
   });
 
   it('lets the rotation through and stops everything around it', () => {
@@ -103,10 +114,20 @@ describe('renderPolicy', () => {
     expect(() => renderPolicy({ ...BASE, accountId: '*' })).toThrow(/--account/);
     expect(() => renderPolicy({ ...BASE, region: 'cn-hangzhou:x' })).toThrow(/--region/);
     expect(() => renderPolicy({ ...BASE, instancePattern: 'dds-*/x' })).toThrow(/--instances/);
+    expect(() => renderPolicy({ ...BASE, dispatcher: true, rotateFunctionName: 'rotate/*' })).toThrow(/--rotate-function/);
   });
 
   it('reads its options from the command line', () => {
-    expect(parseRenderArgs(['--account', ACCOUNT, '--region', REGION, '--secret-prefix', 'mongodb/'])).toEqual({ ...BASE, encryptionKeyId: undefined });
+    expect(parseRenderArgs(['--account', ACCOUNT, '--region', REGION, '--secret-prefix', 'mongodb/'])).toEqual({
+      ...BASE,
+      encryptionKeyId: undefined,
+      dispatcher: false,
+      rotateFunctionName: 'mongodb-root-rotation',
+    });
+    expect(parseRenderArgs(['--account', ACCOUNT, '--region', REGION, '--secret-prefix', 'mongodb/', '--dispatcher', '--rotate-function', 'rot'])).toMatchObject({
+      dispatcher: true,
+      rotateFunctionName: 'rot',
+    });
     expect(
       parseRenderArgs(['--account', ACCOUNT, '--region', REGION, '--secret-prefix', 'mongodb/', '--instances', 'dds-bp1*', '--tag-discovery', '--create-missing-secrets']),
     ).toMatchObject({ instancePattern: 'dds-bp1*', tagDiscovery: true, createMissingSecrets: true });
@@ -143,22 +164,33 @@ const CLIENT_METHODS = new Set(
     .filter((name) => /^[a-z]+[A-Z]\w*$/.test(name) && name !== 'getEndpoint')
     .map(apiMethodName),
 );
-const ROTATE_ENTRY = `${PROJECT_ROOT}functions/rotate/index.ts`;
+const entryOf = (name: string) => `${PROJECT_ROOT}functions/${name}/index.ts`;
+const ROTATE_ENTRY = entryOf('rotate');
+const DISPATCH_ENTRY = entryOf('dispatch');
 
-// Runs once the rotate function exists (it is being written alongside this suite).
-describe.runIf(existsSync(ROTATE_ENTRY))('the policy against the code', () => {
-  const calls = () => findApiCalls(ROTATE_ENTRY, CLIENT_METHODS);
+describe('the policy against the code', () => {
+  const calls = (entry: string) => findApiCalls(entry, CLIENT_METHODS);
+  const actions = (entry: string) => new Set(calls(entry).map((c) => c.action!));
 
-  it('maps every SDK client call of the rotate function to a RAM action', () => {
-    const unmapped = calls().filter((c) => c.action === undefined);
+  it.each(['rotate', 'dispatch'])('maps every SDK client call of the %s function to a RAM action', (name) => {
+    const unmapped = calls(entryOf(name)).filter((c) => c.action === undefined);
     expect(unmapped.map((c) => `${c.file}:${c.line} ${c.method}`)).toEqual([]);
   });
 
   it('grants exactly the actions the rotate function can call', () => {
-    const called = new Set(calls().map((c) => c.action!));
+    const called = actions(ROTATE_ENTRY);
     const granted = actionsOf(renderPolicy(EVERY_FEATURE));
     expect([...called].filter((a) => !granted.has(a)), 'called, but not granted').toEqual([]);
     expect([...granted].filter((a) => !called.has(a)), 'granted, but never called').toEqual([]);
+  });
+
+  it('adds, with --dispatcher, exactly what the dispatcher needs beyond it', () => {
+    const called = actions(DISPATCH_ENTRY);
+    const granted = actionsOf(renderPolicy({ ...EVERY_FEATURE, dispatcher: true }));
+    const added = [...granted].filter((a) => !actionsOf(renderPolicy(EVERY_FEATURE)).has(a));
+    expect([...called].filter((a) => !granted.has(a)), 'called, but not granted').toEqual([]);
+    expect(added.filter((a) => !called.has(a)), 'granted for the dispatcher, but never called by it').toEqual([]);
+    expect(added).toEqual(['fc:InvokeFunction']);
   });
 });
 

@@ -24,10 +24,10 @@ const eventPattern = (trigger: Trigger) => JSON.parse(String(trigger.triggerConf
 const readEvent = (file: string) => JSON.parse(readFileSync(`${PROJECT_ROOT}events/${file}`, 'utf8')) as Record<string, unknown>;
 
 describe('s.yaml', () => {
-  it('is a Serverless Devs 3 project with one fc3 function, every expression in it resolvable', () => {
+  it('is a Serverless Devs 3 project with two fc3 functions (rotate, and the fleet dispatcher), every expression in it resolvable', () => {
     const project = readSYaml();
     expect(project.edition).toBe('3.0.0');
-    expect(Object.values(project.resources).map((r) => r.component)).toEqual(['fc3']);
+    expect(Object.entries(project.resources).map(([key, r]) => [key, r.component])).toEqual([['rotate', 'fc3'], ['dispatch', 'fc3']]);
   });
 
   it('deploys the built rotate bundle on Node.js 20 with its handler and initializer', () => {

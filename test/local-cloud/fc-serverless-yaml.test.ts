@@ -161,8 +161,9 @@ describe('local FC: s.yaml', () => {
   });
 
   it('reads the project’s own s.yaml', () => {
-    const [rotate, ...others] = readServerlessYaml(path.join(REPO, 's.yaml'), { env: {} });
+    const [rotate, dispatch, ...others] = readServerlessYaml(path.join(REPO, 's.yaml'), { env: {} });
     expect(others).toEqual([]);
+    expect(dispatch).toMatchObject({ codeDir: path.join(REPO, 'dist/dispatch'), handler: 'index.handler' });
     expect(rotate).toMatchObject({
       codeDir: path.join(REPO, 'dist/rotate'),
       handler: 'index.handler',

@@ -26,6 +26,8 @@ describe('configuration', () => {
       dryRun: false,
       createMissingSecrets: false,
       endpoints: { dds: undefined, kms: undefined, fc: undefined },
+      apiRates: { dds: undefined, kms: undefined },
+      verifyLogin: { enabled: false, timeoutMs: 5000, tls: { enabled: false } },
     });
     expect(endpointFor('dds', config, 'cn-shanghai')).toEqual({ host: 'mongodb.cn-shanghai.aliyuncs.com', protocol: 'https' });
     expect(endpointFor('kms', config, 'cn-shanghai')).toEqual({ host: 'kms.cn-shanghai.aliyuncs.com', protocol: 'https' });
@@ -46,6 +48,11 @@ describe('configuration', () => {
       DDS_ENDPOINT: 'http://127.0.0.1:8080',
       KMS_ENDPOINT: 'kms-vpc.ap-southeast-1.aliyuncs.com',
       FC_ENDPOINT: 'https://123.ap-southeast-1.fc.aliyuncs.com/',
+      VERIFY_LOGIN: 'true',
+      VERIFY_TIMEOUT_MS: '2500',
+      VERIFY_TLS: 'true',
+      DDS_QPS: '20',
+      KMS_QPS: '2.5',
     });
     expect(config).toMatchObject({
       targets: [
@@ -65,11 +72,14 @@ describe('configuration', () => {
         kms: { host: 'kms-vpc.ap-southeast-1.aliyuncs.com', protocol: 'https' },
         fc: { host: '123.ap-southeast-1.fc.aliyuncs.com', protocol: 'https' },
       },
+      verifyLogin: { enabled: true, timeoutMs: 2500, tls: { enabled: true } },
+      apiRates: { dds: 20, kms: 2.5 },
     });
     expect([...CONFIG_VARIABLES].sort()).toEqual(
       [
         'ROTATION_TARGETS', 'ROTATION_TAG', 'SECRET_NAME_TEMPLATE', 'ROTATION_INTERVAL_DAYS', 'PASSWORD_LENGTH', 'MAX_CONCURRENCY',
         'EVENT_SOURCES', 'DRY_RUN', 'CREATE_MISSING_SECRETS', 'ALIBABA_CLOUD_REGION_ID', 'DDS_ENDPOINT', 'KMS_ENDPOINT', 'FC_ENDPOINT',
+        'VERIFY_LOGIN', 'VERIFY_TIMEOUT_MS', 'VERIFY_TLS', 'VERIFY_TLS_CA_FILE', 'DDS_QPS', 'KMS_QPS',
       ].sort(),
     );
   });

@@ -170,10 +170,10 @@ describe('rotation end to end, through the SDKs against the local cloud', () => 
 
   it('refuses an event it does not know, before any request', async () => {
     const cloud = await h.start(fleet(target(RS, { password: 'Old#Event-Pw1' })));
-    const run = await h.run({ event: { specversion: '1.0', id: 'e-1', source: 'acs.sas', type: 'x', data: {} } });
+    const run = await h.run({ event: { specversion: '1.0', id: 'e-1', source: 'custom.unknown', type: 'x', data: {} } });
 
-    expect(run.error?.name).toBe('TriggerError');
-    expect(run.error?.message).toMatch(/^The event has an unknown field "specversion"\. Expected a timer event/);
+    expect(run.error?.name).toBe('EventSourceError');
+    expect(run.error?.message).toMatch(/^Refusing the event: its source "custom\.unknown" is not in EVENT_SOURCES/);
     expect(cloud.truth.requests).toEqual([]);
   });
 

@@ -47,7 +47,7 @@ describe('triggers', () => {
     ['not json', /^The event is not JSON\. Expected a timer event/],
     [[1, 2], /^The event is a JSON array, not an object/],
     [42, /^The event is a JSON number, not an object/],
-    [{ specversion: '1.0', id: 'x', source: 'acs.sas' }, /^The event has an unknown field "specversion"/],
+    [{ specversion: '1.0', id: 'x', source: 'acs.sas' }, /^The EventBridge event needs "type"/],
     [{ force: 'yes' }, /^In the event, "force" must be true or false/],
     [{ instanceIds: [] }, /^In the event, "instanceIds" must be a non-empty array/],
     [{ instanceIds: ['dds-a', 3] }, /^In the event, "instanceIds" holds a number, not an instance id/],

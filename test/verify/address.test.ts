@@ -1,6 +1,7 @@
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import DdsClient, { DescribeDBInstanceAttributeRequest } from '../../functions/shared/clients/dds';
+import * as $dara from '@darabonba/typescript';
+import DdsClient, { DescribeDBInstanceAttributeRequest, DescribeDBInstanceAttributeResponse } from '../../functions/shared/clients/dds';
 import { parseConnectionHost, verifyAddress, VerifyAddressError } from '../../functions/shared/verify/address';
 import { verifyLogin } from '../../functions/shared/verify/login';
 import { type LocalCloud, startLocalCloud } from '../../local-cloud';
@@ -95,6 +96,14 @@ describe('verifyAddress from DescribeDBInstanceAttribute', () => {
         'dds-bp1sh: the Port of mongos s-1 is missing; expected a port number',
       );
     });
+  });
+
+  it('reads the SDK model of a body that spells the mongos address only as the real API does (ConnectSting)', () => {
+    const body = { DBInstances: { DBInstance: [sharded({ NodeId: 's-1', ConnectSting: `s-1.${DOMAIN}`, Port: 3717, Status: 'Running' })] } };
+    const response = $dara.cast<DescribeDBInstanceAttributeResponse>({ statusCode: 200, headers: {}, body }, new DescribeDBInstanceAttributeResponse({}));
+    const instance = response.body?.DBInstances?.DBInstance?.[0];
+    expect(instance?.mongosList?.mongosAttribute?.[0]?.connectSting).toBe(`s-1.${DOMAIN}`);
+    expect(verifyAddress(instance ?? {})).toEqual({ host: `s-1.${DOMAIN}`, port: 3717 });
   });
 
   it('refuses an instance type it does not know', () => {

@@ -84,16 +84,18 @@ export class ReplicaSets extends $dara.Model {
   }
 }
 
+/** The API spells the mongos address `ConnectSting`; `ConnectString` is kept for bodies that spell it right. */
 export class MongosAttribute extends $dara.Model {
   declare nodeId?: string;
+  declare connectSting?: string;
   declare connectString?: string;
   declare port?: number;
   declare status?: string;
   static names(): Names {
-    return { nodeId: 'NodeId', connectString: 'ConnectString', port: 'Port', status: 'Status' };
+    return { nodeId: 'NodeId', connectSting: 'ConnectSting', connectString: 'ConnectString', port: 'Port', status: 'Status' };
   }
   static types(): Types {
-    return { nodeId: 'string', connectString: 'string', port: 'number', status: 'string' };
+    return { nodeId: 'string', connectSting: 'string', connectString: 'string', port: 'number', status: 'string' };
   }
 }
 

@@ -33,6 +33,13 @@ export function isRetryable(code: string, httpStatus?: number): boolean {
   return httpStatus !== undefined && httpStatus >= 500;
 }
 
+const THROTTLING_CODES = /^(Throttling|Rejected\.Throttling)/;
+
+/** Whether the service turned the call away for going too fast (DDS: Throttling.User, 400; KMS: Rejected.Throttling, 429). */
+export function isThrottling(error: Pick<ServiceError, 'code' | 'httpStatus'>): boolean {
+  return THROTTLING_CODES.test(error.code) || error.httpStatus === 429;
+}
+
 /** A failure our own code raises (a locked instance, a deadline): carries its ServiceError as is. */
 export class OperationError extends Error {
   constructor(readonly detail: ServiceError) {

@@ -36,6 +36,12 @@ export function verifyAddress(instance: object, connectionHost?: string): MongoA
   throw new VerifyAddressError(`${id}: DBInstanceType is ${describe(type)}; expected replicate or sharding`);
 }
 
+/** `host:port`, `[ipv6]:port`: as a connection string or a message shows an address. */
+export function showAddress(address: MongoAddress): string {
+  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+  return `${host}:${address.port}`;
+}
+
 /** `host:port`, `[ipv6]:port`. */
 export function parseConnectionHost(value: string): MongoAddress {
   const match = /^(?:\[([^\]]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(value.trim());

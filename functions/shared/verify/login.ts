@@ -4,6 +4,7 @@
  * evaluates it (esbuild turns the dynamic import into a lazily run `require`).
  */
 import type { MongoClientOptions } from 'mongodb';
+import { showAddress } from './address';
 
 type Driver = typeof import('mongodb');
 
@@ -28,7 +29,7 @@ export type LoginResult =
   | { ok: true; durationMs: number }
   | { ok: false; reason: LoginFailureReason; code?: number; message: string };
 
-type LoginFailure = Extract<LoginResult, { ok: false }>;
+export type LoginFailure = Extract<LoginResult, { ok: false }>;
 
 const APP_NAME = 'mongodb-root-rotation';
 const AUTHENTICATION_FAILED = 18;
@@ -52,7 +53,7 @@ export async function verifyLogin(check: LoginCheck): Promise<LoginResult> {
   }
   let client: InstanceType<Driver['MongoClient']> | undefined;
   try {
-    client = new driver.MongoClient(`mongodb://${hostPort(check)}/`, clientOptions(check));
+    client = new driver.MongoClient(`mongodb://${showAddress(check)}/`, clientOptions(check));
     await client.connect();
     await client.db('admin').command({ ping: 1 });
     return { ok: true, durationMs: Math.round(performance.now() - started) };
@@ -86,7 +87,7 @@ function clientOptions(check: LoginCheck): MongoClientOptions {
 }
 
 function classify(error: unknown, driver: Driver, check: LoginCheck): LoginFailure {
-  const at = hostPort(check);
+  const at = showAddress(check);
   if (isAuthenticationFailure(error, driver)) {
     const message = `login as ${check.username ?? 'root'} (authSource ${check.authSource ?? 'admin'}) at ${at} was refused: ${messageOf(error)}`;
     return { ok: false, reason: 'auth-failed', code: AUTHENTICATION_FAILED, message };
@@ -108,7 +109,7 @@ function classify(error: unknown, driver: Driver, check: LoginCheck): LoginFailu
 }
 
 function classifyNetwork(error: Error, driver: Driver, check: LoginCheck): LoginFailure {
-  const at = hostPort(check);
+  const at = showAddress(check);
   const detail = messageOf(error);
   if (isTlsFailure(error)) return { ok: false, reason: 'tls', message: `TLS with ${at} failed: ${detail}` };
   if (error instanceof driver.MongoNetworkTimeoutError) {
@@ -154,11 +155,6 @@ function causes(error: unknown, driver: Driver): unknown[] {
     if (next instanceof Error) pending.push(next.cause);
   }
   return found;
-}
-
-function hostPort(check: LoginCheck): string {
-  const host = check.host.includes(':') ? `[${check.host}]` : check.host;
-  return `${host}:${check.port}`;
 }
 
 function messageOf(error: unknown): string {

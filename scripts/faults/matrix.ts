@@ -1,0 +1,274 @@
+/**
+ * The fault matrix: for every call a rotation makes (positions.ts) and every fault (kinds.ts), one
+ * target is rotated through the local FC with that fault struck at that call (run 1), then the same
+ * invocation is made again without it (run 2), and the cloud's truth is judged. A scenario fixes the
+ * topology (replica set: one reset; sharded cluster: `db` then `cs`) and the start (seed.ts: `fresh`,
+ * `resume` from this trigger's pending version, `malformed` where the database rejects the first
+ * password it is sent, so that the run stages a replacement).
+ *
+ * Run 2 repeats run 1's trigger (same `rotationId`, hence the same VersionId), as FC's async retry or
+ * a redelivered event does. A new trigger would not do: a forced rotation with a new id after a
+ * completed run 1 rotates again and adds a second version, which is right for a new request but not
+ * what "run again" means here.
+ *
+ * The trigger's version is its VersionId or, once staged, the replacement of it (malformed start).
+ * Expected outcomes
+ *   run 1: the fault kind's: `completes` (rotated, or resumed in a `resume` scenario) when the run
+ *          absorbs the fault, failed, or killed (kinds.ts). A run that fails must end by itself with its
+ *          report logged, never by FC's timeout.
+ *   run 2: read from the trigger's version once run 1 is over (and any request it left held has
+ *          landed): none yet → rotated; it carries ACSPending (with or without ACSCurrent: a promote cut
+ *          off) → resumed, or rotated if the database will still reject it (it is replaced); it is
+ *          ACSCurrent alone → skipped ("already rotated by this trigger").
+ * After both runs, for the target:
+ *   - the invariant monitor recorded no violation (it checks after every write of both runs);
+ *   - every role's root password equals ACSCurrent's, ACSCurrent is the trigger's version, ACSPrevious
+ *     holds the password from before, nothing carries ACSPending;
+ *   - the only versions added are the trigger's: at most one, or two where a rejected password was
+ *     replaced;
+ *   - no password appears in either run's log, answer or error.
+ */
+import type { FaultHandle } from '../../local-cloud/faults/fault-controls';
+import type { RequestRecord } from '../../local-cloud/state/request-log';
+import { FAULT_KINDS, type FaultKind, type Timing } from './kinds';
+import { type Position, concerns, recordPositions } from './positions';
+import { type Bundle, type Invocation, type RunOutcome, Rig, buildBundle, leaksIn, outcomeOf, runTexts } from './rig';
+import { type SeededTarget, type Start, type Topology, completedOutcome, fixtureOf, seedTarget } from './seed';
+
+/**
+ * The bundle is deployed twice. Faults that hold a run until its deadline strike the `short` deployment,
+ * whose deadline comes 2 s in (FC timeout 4 s, less the function's margin: see Deadline.forInvocation),
+ * which keeps those cells quick. Every other run goes to `main`, whose deadline no loaded machine reaches.
+ */
+const MAIN = { name: 'rotation', timeoutSeconds: 60 };
+const SHORT = { name: 'rotation-short', timeoutSeconds: 4 };
+/** What the `short` deployment keeps for its work: no read timeout it sets can be longer. */
+const SHORT_WORKING_MS = 2_000;
+
+export interface Scenario {
+  topology: Topology;
+  start: Start;
+  /** Strike only the calls of these actions (default: every call of the clean run). */
+  actions?: string[];
+}
+
+const START_LABELS: Record<Start, string> = {
+  fresh: 'fresh',
+  resume: 'resuming its pending version',
+  malformed: 'first password rejected as malformed',
+};
+
+export const scenarioLabel = (s: Scenario): string => `${s.topology === 'sharding' ? 'sharded cluster' : 'replica set'}, ${START_LABELS[s.start]}`;
+
+export interface MatrixOptions {
+  scenarios: Scenario[];
+  /** Local clouds running cells side by side (each runs its cells one after another). */
+  concurrency: number;
+  /** Only the fault kinds with these ids (default: all). */
+  kinds?: string[];
+  /** A bundle built already; by default one is built into a temporary folder and removed after. */
+  bundle?: Bundle;
+  /** Called as each cell ends (for progress output). */
+  onCell?: (cell: CellResult) => void;
+}
+
+export interface CellResult {
+  scenario: Scenario;
+  position: Position;
+  fault: FaultKind;
+  instanceId: string;
+  run1: RunOutcome;
+  run2: RunOutcome;
+  expected1: RunOutcome;
+  expected2: RunOutcome;
+  versionsAdded: number;
+  violations: number;
+  /** What went against the rules above; empty when the cell holds. */
+  problems: string[];
+}
+
+export interface MatrixResult {
+  /** The calls of each scenario's clean run, in the order of `scenarios`. */
+  positions: Position[][];
+  cells: CellResult[];
+}
+
+interface Cell {
+  scenario: Scenario;
+  position: Position;
+  fault: FaultKind;
+  target: SeededTarget;
+}
+
+export async function runMatrix(options: MatrixOptions): Promise<MatrixResult> {
+  const bundle = options.bundle ?? (await buildBundle());
+  try {
+    const positions = await recordAllPositions(bundle, options.scenarios);
+    const kinds = FAULT_KINDS.filter((k) => !options.kinds || options.kinds.includes(k.id));
+    const cells = planCells(options.scenarios, positions, kinds);
+    const lanes = splitIntoLanes(cells, Math.max(1, options.concurrency));
+    const results = (await Promise.all(lanes.map((lane) => runLane(bundle, lane, options.onCell)))).flat();
+    const order = new Map(cells.map((cell, index) => [cell.target.instanceId, index]));
+    results.sort((a, b) => order.get(a.instanceId)! - order.get(b.instanceId)!);
+    return { positions, cells: results };
+  } finally {
+    if (!options.bundle) bundle.remove();
+  }
+}
+
+async function recordAllPositions(bundle: Bundle, scenarios: Scenario[]): Promise<Position[][]> {
+  const recorders = scenarios.map((s, n) => seedTarget('rec', n + 1, s.topology, s.start));
+  const rig = await Rig.start({ bundle, fixture: fixtureOf(recorders), targets: recorders, functions: [MAIN] });
+  try {
+    const positions: Position[][] = [];
+    for (const target of recorders) {
+      armStart(rig, target);
+      positions.push(await recordPositions(rig, MAIN.name, target));
+    }
+    return positions;
+  } finally {
+    await rig.close();
+  }
+}
+
+function planCells(scenarios: Scenario[], positions: Position[][], kinds: FaultKind[]): Cell[] {
+  const cells: Cell[] = [];
+  scenarios.forEach((scenario, index) => {
+    for (const position of positions[index].filter((p) => !scenario.actions || scenario.actions.includes(p.action))) {
+      for (const fault of kinds) cells.push({ scenario, position, fault, target: seedTarget('cell', cells.length + 1, scenario.topology, scenario.start) });
+    }
+  });
+  return cells;
+}
+
+/** Deals the cells round-robin, the slow ones first, so that every lane waits about as long. */
+function splitIntoLanes(cells: Cell[], count: number): Cell[][] {
+  const lanes: Cell[][] = Array.from({ length: Math.min(count, cells.length) }, () => []);
+  const ordered = [...cells.filter((c) => c.fault.untilDeadline), ...cells.filter((c) => !c.fault.untilDeadline)];
+  ordered.forEach((cell, index) => lanes[index % lanes.length].push(cell));
+  return lanes;
+}
+
+/**
+ * One local cloud with the lane's targets; its cells run one after another, on warm function instances
+ * as FC reuses them (an instance keeps nothing from one invocation to the next but its configuration).
+ */
+async function runLane(bundle: Bundle, cells: Cell[], onCell?: (cell: CellResult) => void): Promise<CellResult[]> {
+  if (cells.length === 0) return [];
+  const targets = cells.map((cell) => cell.target);
+  const rig = await Rig.start({ bundle, fixture: fixtureOf(targets), targets, functions: [MAIN, SHORT] });
+  try {
+    const results: CellResult[] = [];
+    for (const [index, cell] of cells.entries()) {
+      if (index > 0) rig.redeploy(staleAfter(cells[index - 1].fault));
+      const result = await runCell(rig, cell);
+      onCell?.(result);
+      results.push(result);
+    }
+    return results;
+  } finally {
+    await rig.close();
+  }
+}
+
+/** After a kill, `short`'s idle instance lies dead in FC's pool (the killed caller was `main`'s, which ran run 2 on a fresh one). */
+function staleAfter(fault: FaultKind): string[] {
+  return fault.expected === 'killed' ? [SHORT.name] : [];
+}
+
+async function runCell(rig: Rig, cell: Cell): Promise<CellResult> {
+  const { target, position, fault } = cell;
+  const { cloud } = rig;
+  const expected1 = fault.expected === 'completes' ? completedOutcome(target) : fault.expected;
+  const timing: Timing = { hangMs: SHORT_WORKING_MS + 200 };
+  const versionsBefore = new Set(cloud.truth.secret(target.secretName)?.versions.map((v) => v.versionId));
+
+  // The struck fault goes first: at its call it takes precedence over the start's own rejection.
+  const strike = fault.inject(rig, { product: position.product, action: position.action, nth: position.nth, when: concerns(target) }, timing);
+  const rejection = armStart(rig, target);
+  const first = await rig.invoke(fault.untilDeadline ? SHORT.name : MAIN.name, target.event);
+  strike.remove();
+  await cloud.faults.settled();
+  const expected2 = expectedSecondRun(rig, target, rejection !== undefined && rejection.hits === 0);
+  const second = await rig.invoke(MAIN.name, target.event);
+  rejection?.remove();
+  await cloud.faults.settled();
+
+  const run1 = outcomeOf(first, target.instanceId);
+  const run2 = outcomeOf(second, target.instanceId);
+  const added = (cloud.truth.secret(target.secretName)?.versions ?? []).filter((v) => !versionsBefore.has(v.versionId)).map((v) => v.versionId);
+  const violations = cloud.truth.violations.filter((v) => v.instanceId === target.instanceId).length;
+  const problems = [
+    ...(run1 === expected1 ? [] : [`run 1 ended ${run1}, expected ${expected1}${first.record.error ? ` (${first.record.error.errorMessage})` : ''}`]),
+    ...(run2 === expected2 ? [] : [`run 2 ended ${run2}, expected ${expected2}`]),
+    ...truthProblems(rig, target, added, violations),
+    ...leakProblems(rig, [first, second]),
+  ];
+  if (strikeMissed(cloud.truth.requests, cell)) problems.push(`the fault never struck: the run made no ${position.label} call`);
+  return { scenario: cell.scenario, position, fault, instanceId: target.instanceId, run1, run2, expected1, expected2, versionsAdded: added.length, violations, problems };
+}
+
+/** A `malformed` start: the database rejects the first password it is sent for the target (once). */
+function armStart(rig: Rig, target: SeededTarget): FaultHandle | undefined {
+  if (target.start !== 'malformed') return undefined;
+  return rig.cloud.faults.error({ product: 'dds', action: 'ResetAccountPassword', when: concerns(target), code: 'InvalidAccountPassword.Malformed', times: 1 });
+}
+
+/** The trigger's version: its replacement once staged, else its own VersionId, if either exists. */
+function triggerVersion(rig: Rig, target: SeededTarget): { versionId: string; stages: string[] } | undefined {
+  const versions = rig.cloud.truth.secret(target.secretName)?.versions ?? [];
+  return versions.find((v) => v.versionId === target.replacementVersionId) ?? versions.find((v) => v.versionId === target.ownVersionId);
+}
+
+/** Run 2's outcome, from the trigger's version as run 1 left it; `rejecting`: the database will reject the next password. */
+function expectedSecondRun(rig: Rig, target: SeededTarget, rejecting: boolean): RunOutcome {
+  const version = triggerVersion(rig, target);
+  if (!version) return 'rotated';
+  if (version.stages.includes('ACSPending')) return rejecting && version.versionId === target.ownVersionId ? 'rotated' : 'resumed';
+  return version.stages.includes('ACSCurrent') ? 'skipped' : 'no report';
+}
+
+function truthProblems(rig: Rig, target: SeededTarget, added: string[], violations: number): string[] {
+  const { truth } = rig.cloud;
+  const problems: string[] = [];
+  if (violations > 0) problems.push(`${violations} invariant violation(s)`);
+  const current = truth.secretPassword(target.secretName, 'ACSCurrent');
+  const held = Object.entries(truth.rootPasswords(target.instanceId));
+  for (const [role, password] of held) if (password !== current) problems.push(`the ${role} password differs from ACSCurrent`);
+  const versions = truth.secret(target.secretName)?.versions ?? [];
+  const currentVersion = versions.find((v) => v.stages.includes('ACSCurrent'));
+  const expectedCurrent = triggerVersion(rig, target)?.versionId;
+  if (currentVersion?.versionId !== expectedCurrent) problems.push(`ACSCurrent is ${currentVersion?.versionId ?? 'nowhere'}, not the trigger's version`);
+  if (truth.secretPassword(target.secretName, 'ACSPrevious') !== target.initialPassword) problems.push('ACSPrevious does not hold the password from before');
+  if (versions.some((v) => v.stages.includes('ACSPending'))) problems.push('a version still carries ACSPending');
+  const allowed = target.start === 'malformed' ? [target.ownVersionId, target.replacementVersionId] : [target.ownVersionId];
+  const stray = added.filter((id) => !allowed.includes(id));
+  if (stray.length > 0) problems.push(`${stray.length} version(s) added besides the trigger's`);
+  if (target.start === 'fresh' && added.length !== 1) problems.push(`${added.length} version(s) added, expected 1`);
+  return problems;
+}
+
+function leakProblems(rig: Rig, runs: Invocation[]): string[] {
+  const leaks = leaksIn(runs.flatMap((run) => runTexts(run.record)), rig.cloud.truth.passwordsSeen());
+  return leaks > 0 ? [`a password appears in ${leaks} text(s) of the runs`] : [];
+}
+
+/** The cell proves nothing if the call it strikes never came (the protocol changed under the recording). */
+function strikeMissed(requests: readonly RequestRecord[], cell: Cell): boolean {
+  const calls = requests.filter((r) => r.action === cell.position.action && concerns(cell.target)(r.params));
+  return calls.length < cell.position.nth;
+}
+
+/** Cells per fault kind and how many held; the totals `npm run faults` prints. */
+export function totals(result: MatrixResult): { cells: number; held: number; violations: number; byKind: Array<{ kind: FaultKind; cells: number; held: number }> } {
+  const byKind = FAULT_KINDS.map((kind) => {
+    const cells = result.cells.filter((c) => c.fault.id === kind.id);
+    return { kind, cells: cells.length, held: cells.filter((c) => c.problems.length === 0).length };
+  }).filter((k) => k.cells > 0);
+  return {
+    cells: result.cells.length,
+    held: result.cells.filter((c) => c.problems.length === 0).length,
+    violations: result.cells.reduce((sum, c) => sum + c.violations, 0),
+    byKind,
+  };
+}

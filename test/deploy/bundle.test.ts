@@ -1,0 +1,137 @@
+/**
+ * The bundles hold only what the functions run: every input esbuild put in them comes from
+ * functions/ or node_modules/, never from the local cloud, the tests or the scripts. And
+ * `npm run bench:cold` runs and prints its figures (no timing is asserted).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Metafile } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyzeBundle, buildFunctions, packageOfInput, readMetafile } from '../../scripts/bench-cold/bundle';
+import { PROJECT_ROOT } from './s-yaml';
+
+describe('the built bundles', () => {
+  let outDir: string;
+  let functionNames: string[];
+
+  beforeAll(() => {
+    outDir = mkdtempSync(join(tmpdir(), 'bundle-contents-'));
+    buildFunctions(outDir);
+    functionNames = readdirSync(outDir)
+      .filter((name) => name.endsWith('.meta.json'))
+      .map((name) => name.slice(0, -'.meta.json'.length));
+  }, 60_000);
+
+  afterAll(() => {
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('include the rotate function, each with its metafile', () => {
+    expect(functionNames).toContain('rotate');
+    for (const name of functionNames) expect(readdirSync(join(outDir, name)).filter((file) => file !== 'node_modules')).toEqual(['index.js']);
+    expect(readdirSync(join(outDir, 'rotate', 'node_modules'))).toEqual(['mongodb']);
+  });
+
+  it('take nothing from the local cloud, the tests or the scripts', () => {
+    for (const name of functionNames) {
+      const metafile = readMetafile(outDir, name);
+      const inputs = Object.keys(metafile.inputs);
+      expect(inputs, name).toContain(`functions/${name}/index.ts`);
+      expect(inputs.filter((path) => /^(local-cloud|test|scripts)\//.test(path)), name).toEqual([]);
+      expect(analyzeBundle(metafile).strayInputs, name).toEqual([]);
+    }
+  });
+
+  it('ship the mongodb driver apart from the rotate bundle, for the login check to load lazily', () => {
+    const facts = analyzeBundle(readMetafile(outDir, 'rotate'));
+    expect(facts.eagerPackages).not.toContain('mongodb');
+    expect(facts.packages.map((p) => p.name)).not.toContain('mongodb');
+    expect(facts.lazyPackages).toEqual(['mongodb']);
+  });
+});
+
+describe('analyzeBundle', () => {
+  const input = (imports: Metafile['inputs'][string]['imports'] = []) => ({ bytes: 1, imports });
+  const metafile: Metafile = {
+    inputs: {
+      'functions/rotate/index.ts': input([
+        { path: 'functions/shared/verify/login.ts', kind: 'import-statement', original: '../shared/verify/login' },
+        { path: 'node_modules/@alicloud/openapi-core/dist/client.js', kind: 'import-statement', original: '@alicloud/openapi-core' },
+        { path: 'local-cloud/state/model.ts', kind: 'import-statement', original: '../../local-cloud/state/model' },
+      ]),
+      'functions/shared/verify/login.ts': input([{ path: 'mongodb', kind: 'dynamic-import', external: true }]),
+      'node_modules/@alicloud/openapi-core/dist/client.js': input(),
+      'node_modules/mongodb/lib/index.js': input([{ path: 'node_modules/mongodb/node_modules/bson/lib/bson.cjs', kind: 'require-call', original: 'bson' }]),
+      'node_modules/mongodb/node_modules/bson/lib/bson.cjs': input(),
+      'local-cloud/state/model.ts': input([{ path: 'test/helpers/sdk.ts', kind: 'import-statement', original: '../../test/helpers/sdk' }]),
+      'test/helpers/sdk.ts': input(),
+    },
+    outputs: {
+      'dist/rotate/index.js': {
+        bytes: 1000,
+        entryPoint: 'functions/rotate/index.ts',
+        imports: [],
+        exports: [],
+        inputs: {
+          'functions/rotate/index.ts': { bytesInOutput: 50 },
+          'functions/shared/verify/login.ts': { bytesInOutput: 30 },
+          'node_modules/@alicloud/openapi-core/dist/client.js': { bytesInOutput: 300 },
+          'local-cloud/state/model.ts': { bytesInOutput: 10 },
+          'test/helpers/sdk.ts': { bytesInOutput: 10 },
+        },
+      },
+      'dist/rotate/node_modules/mongodb/index.js': {
+        bytes: 600,
+        imports: [],
+        exports: [],
+        inputs: {
+          'node_modules/mongodb/lib/index.js': { bytesInOutput: 400 },
+          'node_modules/mongodb/node_modules/bson/lib/bson.cjs': { bytesInOutput: 200 },
+        },
+      },
+    },
+  };
+
+  it('finds inputs that are not function code, and what the function imports eagerly and lazily', () => {
+    const facts = analyzeBundle(metafile);
+    expect(facts.strayInputs).toEqual(['local-cloud/state/model.ts', 'test/helpers/sdk.ts']);
+    expect(facts.eagerPackages).toEqual(['@alicloud/openapi-core']);
+    expect(facts.lazyPackages).toEqual(['mongodb']);
+    expect(facts.lazyBytes).toBe(600);
+    expect(facts.outputBytes).toBe(1000);
+  });
+
+  it('sums the bundle per package, largest first', () => {
+    expect(analyzeBundle(metafile).packages.slice(0, 2)).toEqual([
+      { name: '@alicloud/openapi-core', bytes: 300, files: 1 },
+      { name: 'functions/rotate', bytes: 50, files: 1 },
+    ]);
+    expect(packageOfInput('functions/shared/clients/dds.ts')).toBe('functions/shared');
+    expect(packageOfInput('node_modules/a/node_modules/@s/b/lib/x.js')).toBe('@s/b');
+  });
+});
+
+describe('npm run bench:cold', () => {
+  it('is the package script', () => {
+    const { scripts } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(scripts['bench:cold']).toBe('tsx scripts/bench-cold.ts');
+  });
+
+  it('prints the bundle size, its checks and load times of the bundle and of the unbundled SDKs', async () => {
+    const tsx = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
+    const { stdout } = await promisify(execFile)(tsx, [join(PROJECT_ROOT, 'scripts', 'bench-cold.ts'), '--runs', '1'], {
+      cwd: PROJECT_ROOT,
+      timeout: 60_000,
+    });
+    expect(stdout).toMatch(/^bundle {3}dist\/rotate\/index\.js: [\d,]+ bytes \(\d+ KiB\), gzip [\d,]+ bytes/m);
+    expect(stdout).not.toMatch(/FAILED/);
+    expect(stdout.match(/^check .*: ok$/gm)).toHaveLength(3);
+    const row = (name: string) => new RegExp(`^  ${name.replace(/[()/.+]/g, '\\$&')} +[\\d.]+ +[\\d.]+ +[\\d.]+ +[\\d.]+$`, 'm');
+    expect(stdout).toMatch(row('bundle (dist/rotate/index.js)'));
+    expect(stdout).toMatch(row('same SDKs, unbundled'));
+    expect(stdout).toMatch(row('bundle + mongodb driver (first login check)'));
+  }, 60_000);
+});

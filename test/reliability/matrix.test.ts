@@ -1,0 +1,67 @@
+/**
+ * The fault matrix (scripts/faults/matrix.ts, all of it with `npm run faults`) on a sharded cluster,
+ * which makes every call a replica set makes plus the second reset: every fault at every call of a
+ * fresh rotation, at the call only a resumed one makes (GetSecretValue), and at the promote calls of
+ * a rotation whose first password the database rejected (its replacement is promoted); each time the
+ * same trigger again without the fault. A cell that breaks a rule (an invariant violation, the
+ * database and ACSCurrent apart, another version than expected, an unexpected outcome, a leaked
+ * password) fails the suite.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAULT_KINDS } from '../../scripts/faults/kinds';
+import { type MatrixResult, type Scenario, runMatrix, scenarioLabel } from '../../scripts/faults/matrix';
+import { type Bundle, buildBundle } from '../../scripts/faults/rig';
+
+const FRESH: Scenario = { topology: 'sharding', start: 'fresh' };
+const RESUME: Scenario = { topology: 'sharding', start: 'resume', actions: ['GetSecretValue'] };
+const MALFORMED: Scenario = { topology: 'sharding', start: 'malformed', actions: ['UpdateSecretVersionStage'] };
+
+describe('the fault matrix on a sharded cluster', () => {
+  let bundle: Bundle;
+  let result: MatrixResult;
+
+  beforeAll(async () => {
+    bundle = await buildBundle();
+    result = await runMatrix({ scenarios: [FRESH, RESUME, MALFORMED], concurrency: 6, bundle });
+  }, 240_000);
+
+  afterAll(() => bundle?.remove());
+
+  it('strikes every fault at every call: reads, the staging put, both resets, both promote calls, the resumed read', () => {
+    const struck = (scenario: Scenario) => [...new Set(result.cells.filter((c) => c.scenario === scenario).map((c) => c.position.label))];
+    expect(struck(FRESH)).toEqual(result.positions[0].map((p) => p.label));
+    expect(struck(FRESH)).toEqual(
+      expect.arrayContaining([
+        'DescribeDBInstanceAttribute#1',
+        'ListSecretVersionIds#1',
+        'PutSecretValue#1',
+        'ResetAccountPassword#1 (db)',
+        'ResetAccountPassword#2 (cs)',
+        'DescribeDBInstanceAttribute#2',
+        'UpdateSecretVersionStage#1 (move ACSCurrent)',
+        'UpdateSecretVersionStage#2 (remove ACSPending)',
+      ]),
+    );
+    expect(struck(RESUME)).toEqual(['GetSecretValue#1 (by VersionId)']);
+    expect(struck(MALFORMED)).toEqual(['UpdateSecretVersionStage#1 (move ACSCurrent)', 'UpdateSecretVersionStage#2 (remove ACSPending)']);
+    expect(result.cells).toHaveLength((result.positions[0].length + 3) * FAULT_KINDS.length);
+  });
+
+  it('keeps the invariant, the database on ACSCurrent and one version per rotation in every cell', () => {
+    const broken = result.cells
+      .filter((cell) => cell.problems.length > 0)
+      .map((cell) => `${scenarioLabel(cell.scenario)} · ${cell.position.label} · ${cell.fault.label}: ${cell.problems.join('; ')}`);
+    expect(broken).toEqual([]);
+    expect(result.cells.reduce((sum, cell) => sum + cell.violations, 0)).toBe(0);
+  });
+
+  it('has run 2 resume what run 1 left pending, and find done what run 1 completed', () => {
+    const after = (kind: string, scenario = FRESH) => result.cells.filter((c) => c.fault.id === kind && c.scenario === scenario);
+    expect(after('dropped').every((c) => c.run1 === 'rotated' && c.run2 === 'skipped')).toBe(true);
+    const staged = after('killed-after').filter((c) => c.position.action === 'ResetAccountPassword');
+    expect(staged.map((c) => c.run2)).toEqual(['resumed', 'resumed']);
+    // The replacement is pending before the move, current and pending (cut off) after it: both resumed.
+    expect(after('killed-before', MALFORMED).map((c) => c.run2)).toEqual(['resumed', 'resumed']);
+    expect(after('killed-after', MALFORMED).map((c) => c.run2)).toEqual(['resumed', 'skipped']);
+  });
+});
