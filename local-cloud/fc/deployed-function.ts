@@ -90,7 +90,7 @@ export class DeployedFunction {
   /** One run on a warm instance, or a new one; an instance that timed out or crashed is not reused. */
   async run(requestId: string, event: Buffer): Promise<Run> {
     if (this.retired) throw new FunctionRetiredError(this.name);
-    const instance = this.idle.pop() ?? this.startInstance();
+    const instance = this.takeIdle() ?? this.startInstance();
     const result = await instance.run(event, this.contextFor(requestId), {
       timeoutSeconds: this.spec.timeoutSeconds,
       initializerTimeoutSeconds: this.spec.initializerTimeoutSeconds ?? this.spec.timeoutSeconds,
@@ -98,6 +98,15 @@ export class DeployedFunction {
     if (instance.usable && !this.retired) this.idle.push(instance);
     else await this.discard(instance);
     return { ...result, instanceId: instance.id };
+  }
+
+  /** A warm instance whose process is still alive; one killed while idle is dropped, as FC replaces it. */
+  private takeIdle(): FunctionInstance | undefined {
+    for (let instance = this.idle.pop(); instance; instance = this.idle.pop()) {
+      if (instance.usable) return instance;
+      void this.discard(instance);
+    }
+    return undefined;
   }
 
   /** Pids of the instance processes alive now. */

@@ -98,7 +98,7 @@ export class FunctionInstance {
 
   /** False once the process is gone or on its way out: such an instance takes no more runs. */
   get usable(): boolean {
-    return !this.exited && this.child.connected;
+    return !this.exited && this.child.connected && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   /** Runs the initializer if this is the instance's first run, then the handler, within the limits. */

@@ -51,6 +51,12 @@ describe('the built bundles', () => {
     expect(facts.packages.map((p) => p.name)).not.toContain('mongodb');
     expect(facts.lazyPackages).toEqual(['mongodb']);
   });
+
+  it('leave the FC SDK to the dispatcher: the rotate function never invokes a function', () => {
+    const packagesOf = (name: string) => analyzeBundle(readMetafile(outDir, name)).packages.map((p) => p.name);
+    expect(packagesOf('rotate')).not.toContain('@alicloud/fc20230330');
+    expect(packagesOf('dispatch')).toContain('@alicloud/fc20230330');
+  });
 });
 
 describe('analyzeBundle', () => {

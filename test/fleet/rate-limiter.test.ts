@@ -4,6 +4,7 @@
  * (throttling.test.ts) show the same against the local cloud's flow control.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { paced } from '../../functions/shared/clients/limited';
 import { RateLimiter } from '../../functions/shared/rate/limiter';
 
 class Throttled extends Error {}
@@ -102,5 +103,26 @@ describe('the shared API rate', () => {
     const limiter = new RateLimiter({ qps: 2 });
     await expect(limiter.run(() => Promise.reject(new Error('InvalidParameter')), isThrottled)).rejects.toThrow('InvalidParameter');
     expect(limiter.stats()).toMatchObject({ calls: 1, throttled: 0, cuts: 0 });
+  });
+});
+
+describe('a call that waits for the shared rate', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('has its timeouts shortened by the wait, so that it still ends by the invocation deadline', async () => {
+    const limiter = new RateLimiter({ qps: 2 });
+    const runtimes = Array.from({ length: 3 }, () => ({ readTimeout: 3_000, connectTimeout: 3_000 }));
+    const sentWith: number[] = [];
+    const calls = runtimes.map((runtime) => paced(limiter, runtime, async () => void sentWith.push(runtime.readTimeout)));
+    await vi.runAllTimersAsync();
+    await Promise.all(calls);
+    expect(sentWith[0]).toBe(3_000);
+    expect(sentWith[2]).toBeLessThan(3_000);
+    expect(runtimes[2].connectTimeout).toBe(sentWith[2]);
   });
 });

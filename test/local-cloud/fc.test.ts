@@ -155,6 +155,17 @@ describe('local FC: InvokeFunction through the gateway', () => {
     expect(records[1].logs).not.toContain('FC Initialize');
   });
 
+  it('replaces a warm instance whose process died while idle, as FC does', async () => {
+    fc.register(spec('idle-death', 'echo'));
+    const first = (await invoke(client, 'idle-death', 'one')).json();
+    process.kill(first.pid, 'SIGKILL');
+    await until(() => !isAlive(first.pid));
+    const second = await invoke(client, 'idle-death', 'two');
+    expect(second.headers['x-fc-error-type']).toBeUndefined();
+    expect(second.json()).toMatchObject({ event: 'two' });
+    expect(second.json().pid).not.toBe(first.pid);
+  });
+
   it('runs an ECMAScript-module handler', async () => {
     const response = await invoke(client, 'echo-esm', 'from esm');
     expect(response.json()).toMatchObject({ esm: true, event: 'from esm' });

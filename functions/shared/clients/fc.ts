@@ -1,6 +1,7 @@
 /** Function Compute 3.0 through the official `@alicloud/fc20230330` client (ROA, ACS3 signature). */
 import { Readable } from 'node:stream';
-import type FcClient from '@alicloud/fc20230330';
+import type * as $dara from '@darabonba/typescript';
+import FcClient from '@alicloud/fc20230330';
 import * as $Fc from '@alicloud/fc20230330';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { type Config, ConfigError } from '../config';
@@ -9,7 +10,7 @@ import type { RateLimiter } from '../rate/limiter';
 import { type Deadline, withRetry, type RetryOptions } from '../retry';
 import { TIMEOUTS, callOptions } from '.';
 import { isThrottling, toServiceError } from './errors';
-import { LimitedFcClient } from './limited';
+import { paced } from './limited';
 
 export type { FcClient };
 
@@ -53,5 +54,19 @@ export async function invokeAsync(fc: FcClient, invocation: AsyncInvocation, ret
   } catch (err) {
     if (toServiceError(err).httpStatus === TASK_EXISTS_STATUS) return 'exists';
     throw err;
+  }
+}
+
+/** The FC client paced by the shared rate; kept here so only the dispatcher bundles the FC SDK. */
+class LimitedFcClient extends FcClient {
+  constructor(
+    config: $OpenApiUtil.Config,
+    private readonly limiter: RateLimiter,
+  ) {
+    super(config);
+  }
+
+  override callApi(params: $OpenApiUtil.Params, request: $OpenApiUtil.OpenApiRequest, runtime: $dara.RuntimeOptions) {
+    return paced(this.limiter, runtime, () => super.callApi(params, request, runtime));
   }
 }

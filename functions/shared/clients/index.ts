@@ -16,9 +16,13 @@ export interface Clients {
   rates(): { dds: RateStats; kms: RateStats };
 }
 
-/** A hung request must not eat the invocation: no single call waits longer than these. */
+/**
+ * A hung request must not eat the invocation: no single call waits longer than these. The SDKs' HTTP
+ * layer (httpx) also uses the connect timeout as the socket's idle timeout, which would cut a slow
+ * answer short of the read timeout: the two are kept equal.
+ */
 export const READ_TIMEOUT_MS = 10_000;
-export const CONNECT_TIMEOUT_MS = 5_000;
+export const CONNECT_TIMEOUT_MS = READ_TIMEOUT_MS;
 export const TIMEOUTS = { readTimeout: READ_TIMEOUT_MS, connectTimeout: CONNECT_TIMEOUT_MS };
 
 /** Where a rate that is not configured starts; it doubles every second until the service throttles. */

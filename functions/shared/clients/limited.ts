@@ -4,7 +4,6 @@
  * `doRequest` on @alicloud/rpc-client), so that every action of every client is paced the same way.
  */
 import type * as $dara from '@darabonba/typescript';
-import FcClient from '@alicloud/fc20230330';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import type * as $RPC from '@alicloud/rpc-client';
 import type { RateLimiter } from '../rate/limiter';
@@ -23,7 +22,7 @@ export class LimitedDdsClient extends DdsClient {
   }
 
   override callApi(params: $OpenApiUtil.Params, request: $OpenApiUtil.OpenApiRequest, runtime: $dara.RuntimeOptions) {
-    return this.limiter.run(() => super.callApi(params, request, runtime), throttled);
+    return paced(this.limiter, runtime, () => super.callApi(params, request, runtime));
   }
 }
 
@@ -36,19 +35,29 @@ export class LimitedKmsClient extends KmsClient {
   }
 
   override doRequest(...args: Parameters<KmsClient['doRequest']>) {
-    return this.limiter.run(() => super.doRequest(...args), throttled);
+    return paced(this.limiter, args[7], () => super.doRequest(...args));
   }
 }
 
-export class LimitedFcClient extends FcClient {
-  constructor(
-    config: $OpenApiUtil.Config,
-    private readonly limiter: RateLimiter,
-  ) {
-    super(config);
-  }
+/** What the call's timeouts need: the runtime options both SDKs take. */
+interface Timeouts {
+  readTimeout?: number;
+  connectTimeout?: number;
+}
 
-  override callApi(params: $OpenApiUtil.Params, request: $OpenApiUtil.OpenApiRequest, runtime: $dara.RuntimeOptions) {
-    return this.limiter.run(() => super.callApi(params, request, runtime), throttled);
-  }
+/**
+ * Sends `send` when the shared rate allows. The runtime's timeouts were cut to the invocation's
+ * deadline when the call was made: the time spent waiting for the rate comes off them, so that a
+ * call that waited still ends by the deadline.
+ */
+export function paced<T>(limiter: RateLimiter, runtime: Timeouts | undefined, send: () => Promise<T>): Promise<T> {
+  const asked = Date.now();
+  return limiter.run(() => {
+    const waited = Date.now() - asked;
+    if (runtime && waited > 0) {
+      if (runtime.readTimeout !== undefined) runtime.readTimeout = Math.max(1, runtime.readTimeout - waited);
+      if (runtime.connectTimeout !== undefined) runtime.connectTimeout = Math.max(1, runtime.connectTimeout - waited);
+    }
+    return send();
+  }, throttled);
 }
