@@ -15,14 +15,25 @@ import { type Clients, callOptions } from '../shared/clients';
 import * as $Dds from '../shared/clients/dds';
 import { OperationError, type ServiceError, toServiceError } from '../shared/clients/errors';
 import { $Kms, ACS_CURRENT, ACS_PENDING, ACS_PREVIOUS, SECRET_NOT_FOUND } from '../shared/clients/kms';
-import { ROOT_ACCOUNT, VERIFY_LOGIN_DEFAULTS, type VerifyLoginConfig, showValue } from '../shared/config';
+import { ROOT_ACCOUNT, VERIFY_LOGIN_DEFAULTS, type VerifyLoginConfig } from '../shared/config';
 import type { LogFields, Logger } from '../shared/logger';
-import { checkPassword, generatePassword } from '../shared/password';
+import { generatePassword } from '../shared/password';
 import { type Deadline, sleep, withRetry } from '../shared/retry';
 import { type MongoAddress, VerifyAddressError, showAddress, verifyAddress } from '../shared/verify/address';
 import { type OldPasswordStatus, VERIFY_LOGIN_FAILED, verifyFailureMessage } from '../shared/verify/failure';
 import { type LoginResult, verifyLogin } from '../shared/verify/login';
 import { type PlannedTarget, initialVersionId, isInitialVersion, replacementVersionId } from './plan';
+import {
+  INVALID_RESPONSE,
+  type SecretVersion,
+  accountPasswordOf,
+  checkedLabels,
+  has,
+  readPendingPassword,
+  shown,
+  unreadableVersions,
+  versionsOf,
+} from './secret-versions';
 
 export type Outcome = 'rotated' | 'resumed' | 'skipped' | 'planned' | 'failed';
 export type Role = 'db' | 'cs' | 'normal';
@@ -66,8 +77,6 @@ const ROLES_BY_TYPE = new Map<string, Role[]>([
   ['replicate', ['normal']],
 ]);
 const MALFORMED_PASSWORD = 'InvalidAccountPassword.Malformed';
-/** A service's answer that does not have the shape its API documents: the target fails rather than be steered by it. */
-const INVALID_RESPONSE = 'InvalidResponse';
 /** KMS keeps at most 10 versions of a secret: one page of 20 holds them all. */
 const MAX_VERSION_PAGES = 5;
 /** KMS's answer to a VersionId or a secret name that is taken. */
@@ -76,12 +85,6 @@ const RESOURCE_EXISTS = 'Rejected.ResourceExist';
 const MAX_TAKEOVERS = 5;
 
 type Runtime = ReturnType<typeof callOptions>;
-
-interface SecretVersion {
-  versionId: string;
-  stages: string[];
-  createTime: string;
-}
 
 /** A password in KMS under ACSPending, ready to apply. */
 interface Staged {
@@ -101,7 +104,6 @@ interface Settled {
   reason: string;
 }
 
-const has = (version: SecretVersion | undefined, stage: string) => version?.stages.includes(stage) ?? false;
 const ended = (outcome: Outcome, versionId: string | undefined, reason: string): Settled => ({ outcome, versionId, reason });
 
 export async function rotateTarget(target: PlannedTarget, deps: ProtocolDeps): Promise<TargetResult> {
@@ -670,65 +672,6 @@ class TargetRotation {
   }
 }
 
-/** A value from a service's answer, as an error message may show it (quoted, capped). */
-const shown = (value: unknown): string => (value === undefined || value === null ? 'unknown' : showValue(String(value)));
-
-const unreadableVersions = (problem: string) => OperationError.of(INVALID_RESPONSE, `ListSecretVersionIds answered something KMS does not: ${problem}; nothing was changed by this step`);
-
-/** The versions of one ListSecretVersionIds page; an answer without the documented shape is refused. */
-function versionsOf(page: $Kms.ListSecretVersionIdsResponse): SecretVersion[] {
-  const items: unknown = page.versionIds?.versionId ?? [];
-  if (!Array.isArray(items)) throw unreadableVersions('VersionIds.VersionId is not a list');
-  return items.map((item: Partial<$Kms.ListSecretVersionIdsResponseVersionIdsVersionId> | null) => {
-    const versionId: unknown = item?.versionId;
-    if (typeof versionId !== 'string' || versionId === '') throw unreadableVersions('a version has no VersionId');
-    const stages: unknown = item?.versionStages?.versionStage ?? [];
-    if (!Array.isArray(stages) || stages.some((stage) => typeof stage !== 'string')) throw unreadableVersions(`the stages of version ${shown(versionId)} are not a list of names`);
-    const createTime: unknown = item?.createTime;
-    return { versionId, createTime: typeof createTime === 'string' ? createTime : '', stages: stages as string[] };
-  });
-}
-
-/** KMS labels exactly one version ACSCurrent, and at most one ACSPending (a stage labels one version). */
-function checkedLabels(versions: SecretVersion[]): SecretVersion[] {
-  const count = (stage: string) => versions.filter((v) => has(v, stage)).length;
-  if (count(ACS_CURRENT) !== 1) throw unreadableVersions(`${count(ACS_CURRENT)} versions carry ACSCurrent`);
-  if (count(ACS_PENDING) > 1) throw unreadableVersions(`${count(ACS_PENDING)} versions carry ACSPending`);
-  return versions;
-}
-
 function briefError(error: ServiceError): LogFields {
   return { code: error.code, message: error.message, requestId: error.requestId };
-}
-
-/** The AccountPassword a version's data holds, if any. */
-function accountPasswordOf(data: string | undefined): string | undefined {
-  try {
-    const value: unknown = JSON.parse(data ?? '');
-    const password = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).AccountPassword : undefined;
-    return typeof password === 'string' && password !== '' ? password : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The password of a pending version, and why it cannot be used if it cannot (never quoting it). */
-export type PendingPassword = { password: string; problem?: undefined } | { password?: string; problem: string };
-
-export function readPendingPassword(data: string | undefined, instanceId: string): PendingPassword {
-  let value: unknown;
-  try {
-    value = JSON.parse(data ?? '');
-  } catch {
-    return { problem: 'its data is not JSON' };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'its data is not a JSON object' };
-  const fields = value as Record<string, unknown>;
-  if (typeof fields.AccountPassword !== 'string') return { problem: 'it holds no AccountPassword' };
-  const password = fields.AccountPassword;
-  if (fields.AccountName !== ROOT_ACCOUNT) return { password, problem: 'its AccountName is not root' };
-  if (fields.DBInstanceId !== instanceId) return { password, problem: 'its DBInstanceId names another instance' };
-  const problems = checkPassword(password);
-  if (problems.length > 0) return { password, problem: `its password ${problems.join('; ')}` };
-  return { password };
 }
