@@ -106,3 +106,21 @@ function openApiConfig(cloud: CloudEndpoint, key: AccessKeyLike) {
     regionId: cloud.region,
   });
 }
+
+/** What an SDK error carries: rpc-client keeps the body in `data`, openapi-core adds `statusCode`. */
+export interface SdkError {
+  code: string;
+  message: string;
+  statusCode?: number;
+  data?: Record<string, unknown>;
+}
+
+/** The error a call through an official client fails with; the test fails if it succeeds. */
+export async function sdkFailure(promise: Promise<unknown>): Promise<SdkError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as SdkError;
+  }
+  throw new Error('expected the call to fail');
+}

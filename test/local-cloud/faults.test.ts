@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Readable } from 'node:stream';
 import { startLocalCloud, type LocalCloud } from '../../local-cloud';
 import type { ArrivingRequest } from '../../local-cloud/faults/fault-controls';
-import { ddsCall, fcClient, fcModels, kmsClient, kmsModels } from '../helpers/sdk';
+import { ddsCall, fcClient, fcModels, kmsClient, kmsModels, sdkFailure as failure, type SdkError } from '../helpers/sdk';
 
 const KEY = { id: 'LTAI5tFaultsTest01', secret: 'faults-secret-01' };
 const INSTANCE = 'dds-bp1faultstest01';
@@ -25,22 +25,6 @@ const fixture = {
     },
   ],
 };
-
-interface SdkError {
-  code: string;
-  message: string;
-  statusCode?: number;
-  data?: Record<string, unknown>;
-}
-
-async function failure(promise: Promise<unknown>): Promise<SdkError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as SdkError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('faults', () => {
   let cloud: LocalCloud;

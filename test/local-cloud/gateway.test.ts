@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import { startLocalCloud, type LocalCloud } from '../../local-cloud';
-import { ddsCall, fcClient, fcModels, kmsClient, kmsModels, type AccessKeyLike } from '../helpers/sdk';
+import { ddsCall, fcClient, fcModels, kmsClient, kmsModels, type AccessKeyLike, sdkFailure as failure } from '../helpers/sdk';
 
 const require = createRequire(import.meta.url);
 const openApiUtil = (require('@alicloud/openapi-core') as typeof import('@alicloud/openapi-core')).OpenApiUtil;
@@ -43,23 +43,6 @@ const fixture = {
 };
 
 const UPPER_UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
-
-/** What an SDK error carries: rpc-client keeps the body in `data`, openapi-core adds `statusCode`. */
-interface SdkError {
-  code: string;
-  message: string;
-  statusCode?: number;
-  data?: Record<string, unknown>;
-}
-
-async function failure(promise: Promise<unknown>): Promise<SdkError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as SdkError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** POSTs raw bytes with exactly these headers; resolves with the status and the parsed body. */
 function post(endpoint: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: Record<string, string> }> {
