@@ -125,4 +125,15 @@ describe('a call that waits for the shared rate', () => {
     expect(sentWith[2]).toBeLessThan(3_000);
     expect(runtimes[2].connectTimeout).toBe(sentWith[2]);
   });
+
+  it('is not sent at all when the wait took all of its time', async () => {
+    const limiter = new RateLimiter({ qps: 2 });
+    const sent: number[] = [];
+    const calls = [0, 1, 2].map((i) => paced(limiter, { readTimeout: 100, connectTimeout: 100 }, async () => void sent.push(i)));
+    const outcomes = Promise.allSettled(calls);
+    await vi.runAllTimersAsync();
+    const [, , last] = await outcomes;
+    expect(sent).not.toContain(2);
+    expect(last).toMatchObject({ status: 'rejected', reason: { detail: { code: 'DeadlineExceeded', retryable: true } } });
+  });
 });

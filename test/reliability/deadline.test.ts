@@ -75,7 +75,8 @@ describe('a short function timeout with a slow or throttled API', () => {
     const first = await rig.invoke(SHORT.name, timer(1));
     expectFailedInTime(first);
     expect(throttled.hits).toBeGreaterThan(1);
-    expect(first.report?.results[0].error?.code).toMatch(/^(Throttling\.User|DeadlineExceeded)$/);
+    // The last try is refused, or finds no time left (before it is sent, or while it waits for the answer).
+    expect(first.report?.results[0].error?.code).toMatch(/^(Throttling\.User|DeadlineExceeded|RequestTimeout)$/);
     const pending = expectPendingKept(rig);
     expect(rig.cloud.truth.rootPasswords(target.instanceId)).toEqual({ db: target.initialPassword, cs: target.initialPassword });
 

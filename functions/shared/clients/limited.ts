@@ -8,7 +8,7 @@ import { $OpenApiUtil } from '@alicloud/openapi-core';
 import type * as $RPC from '@alicloud/rpc-client';
 import type { RateLimiter } from '../rate/limiter';
 import DdsClient from './dds';
-import { isThrottling, toServiceError } from './errors';
+import { isThrottling, OperationError, toServiceError } from './errors';
 import { KmsClient } from './kms';
 
 const throttled = (error: unknown) => isThrottling(toServiceError(error));
@@ -48,15 +48,18 @@ interface Timeouts {
 /**
  * Sends `send` when the shared rate allows. The runtime's timeouts were cut to the invocation's
  * deadline when the call was made: the time spent waiting for the rate comes off them, so that a
- * call that waited still ends by the deadline.
+ * call that waited still ends by the deadline, and a call whose whole time went to the wait is not
+ * sent at all (a request with no time to be answered could still be applied).
  */
 export function paced<T>(limiter: RateLimiter, runtime: Timeouts | undefined, send: () => Promise<T>): Promise<T> {
   const asked = Date.now();
   return limiter.run(() => {
     const waited = Date.now() - asked;
-    if (runtime && waited > 0) {
-      if (runtime.readTimeout !== undefined) runtime.readTimeout = Math.max(1, runtime.readTimeout - waited);
-      if (runtime.connectTimeout !== undefined) runtime.connectTimeout = Math.max(1, runtime.connectTimeout - waited);
+    if (runtime?.readTimeout !== undefined && waited > 0) {
+      const left = runtime.readTimeout - waited;
+      if (left <= 0) throw OperationError.of('DeadlineExceeded', `no time left for the call after waiting ${waited} ms for the shared API rate`, true);
+      runtime.readTimeout = left;
+      runtime.connectTimeout = Math.min(runtime.connectTimeout ?? left, left);
     }
     return send();
   }, throttled);
