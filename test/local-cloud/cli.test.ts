@@ -1,10 +1,11 @@
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEMO_FIXTURE_PATH } from '../../local-cloud/state';
-import { kmsClient, kmsModels } from '../helpers/sdk';
+import { Readable } from 'node:stream';
+import { fcClient, fcModels, kmsClient, kmsModels } from '../helpers/sdk';
 
 const ROOT = resolve(__dirname, '../..');
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
@@ -108,5 +109,39 @@ describe('npm run local-cloud', () => {
     expect(await cmd.exited).toBe(1);
     expect(cmd.stderr).toContain('instances[0].type: must be "replicate" or "sharding", got "shard"');
     expect(cmd.stdout.join('')).toBe('');
+  });
+
+  it('deploys the functions an s.yaml declares from their built code, ready for InvokeFunction', async () => {
+    copyFileSync(join(ROOT, 's.yaml'), join(dir, 's.yaml'));
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--outdir', join(dir, 'dist')], { cwd: ROOT, stdio: 'ignore' });
+    const targets = JSON.stringify([{ instanceId: 'dds-bp1clitest01', secretName: fixture.secrets[0].name }]);
+    const cmd = new Command(
+      spawn(TSX, [join(ROOT, 'local-cloud/cli.ts'), '--port', '0', '--fixture', join(dir, 'fleet.json'), '--deploy', join(dir, 's.yaml')], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+        env: { ...process.env, ROTATION_TARGETS: targets },
+      }),
+    );
+    running.push(cmd);
+    const [, , port] = await cmd.line(LISTENING);
+    await cmd.line(/^function mongodb-root-rotation deployed from .*s\.yaml/);
+
+    const cloud = { host: `127.0.0.1:${port}`, region: fixture.region, accessKeys: fixture.accessKeys };
+    const event = Readable.from(Buffer.from(JSON.stringify({ instanceIds: ['dds-bp1clitest01'], force: true })));
+    const response = await fcClient(cloud).invokeFunction('mongodb-root-rotation', new fcModels.InvokeFunctionRequest({ body: event }));
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.body ?? []) chunks.push(Buffer.from(chunk as Buffer));
+    const report = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    expect(report.results).toMatchObject([{ instanceId: 'dds-bp1clitest01', outcome: 'rotated' }]);
+    cmd.child.kill('SIGTERM');
+    expect(await cmd.exited).toBe(0);
+  });
+
+  it('refuses to deploy functions that are not built', async () => {
+    writeFileSync(join(dir, 'unbuilt.yaml'), readFileSync(join(ROOT, 's.yaml'), 'utf8').replaceAll('./dist/', './nowhere/'));
+    const cmd = start(TSX, ['local-cloud/cli.ts', '--port', '0', '--deploy', join(dir, 'unbuilt.yaml')]);
+    expect(await cmd.exited).toBe(1);
+    expect(cmd.stderr).toContain('not built; run npm run build first');
   });
 });
