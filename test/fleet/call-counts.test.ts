@@ -3,8 +3,9 @@
  * call the protocol does not need is time the fleet waits. A tagged replica set takes 7 calls, a tagged
  * sharded cluster 8 (its second reset); a target named in ROTATION_TARGETS one more (its inspection).
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import { describe, expect, it } from 'vitest';
+import type { LocalCloud } from '../../local-cloud';
+import { useCloudPerTest } from '../helpers/cloud';
 import { generateFleet } from '../../scripts/bench/fleet';
 import { type RotationRun, rotationEnv, runRotation } from '../helpers/rotate';
 
@@ -20,21 +21,11 @@ const replicaSetCalls = [...ROTATION.stage, 'ResetAccountPassword', INSPECT, ...
 const shardedCalls = [...ROTATION.stage, 'ResetAccountPassword', 'ResetAccountPassword', INSPECT, ...ROTATION.promote];
 
 describe('API calls per rotation', () => {
-  let cloud: LocalCloud | undefined;
-
-  afterEach(async () => {
-    if (!cloud) return;
-    try {
-      expect(cloud.truth.violations).toEqual([]);
-    } finally {
-      await cloud.close();
-      cloud = undefined;
-    }
-  });
+  const startCloud = useCloudPerTest();
 
   async function rotate(env: Record<string, string | undefined>, event: object = {}) {
     const fleet = generateFleet({ instances: 4, shardedRatio: 0.5 });
-    cloud = await startLocalCloud({ port: 0, fixture: fleet.fixture });
+    const cloud = await startCloud({ fixture: fleet.fixture });
     const configured = fleet.instances.map(({ id, secretName }) => ({ instanceId: id, secretName }));
     const run = await runRotation(cloud, { env: rotationEnv(cloud, configured, { MAX_CONCURRENCY: '1', ...env }), event });
     return { fleet, run, current: cloud };

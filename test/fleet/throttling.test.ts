@@ -3,27 +3,18 @@
  * Rejected.Throttling for KMS): every worker of the invocation shares one rate per product, which backs
  * off on the first throttling answer, so the run slows down together and no target fails.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import { describe, expect, it } from 'vitest';
+import type { LocalCloud } from '../../local-cloud';
+import { useCloudPerTest } from '../helpers/cloud';
 import { generateFleet } from '../../scripts/bench/fleet';
 import { type RotationRun, findLeaks, rotationEnv, runRotation, runTexts } from '../helpers/rotate';
 
 describe('rotating a fleet at the APIs’ rate limits', () => {
-  let cloud: LocalCloud | undefined;
-
-  afterEach(async () => {
-    if (!cloud) return;
-    try {
-      expect(cloud.truth.violations).toEqual([]);
-    } finally {
-      await cloud.close();
-      cloud = undefined;
-    }
-  });
+  const startCloud = useCloudPerTest();
 
   async function rotateFleet(env: Record<string, string>, limits: { dds: number; kms: number }, size = 8) {
     const fleet = generateFleet({ instances: size, shardedRatio: 0.25 });
-    cloud = await startLocalCloud({ port: 0, fixture: fleet.fixture });
+    const cloud = await startCloud({ fixture: fleet.fixture });
     cloud.faults.throttle({ product: 'dds', qps: limits.dds });
     cloud.faults.throttle({ product: 'kms', qps: limits.kms });
     const run = await runRotation(cloud, { env: rotationEnv(cloud, [], { ROTATION_TAG: 'rotation=enabled', ROTATION_TARGETS: undefined, MAX_CONCURRENCY: '8', ...env }) });

@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES, ConfigError, endpointFor, loadConfig } from '../../functions/shared/config';
+import { CONFIG_VARIABLES, endpointFor, loadConfig } from '../../functions/shared/config';
+import { configProblem } from '../helpers/config';
 
 const TARGETS = JSON.stringify([{ instanceId: 'dds-bp1a2b3c4d5e6f7g', secretName: 'mongodb/dds-bp1a2b3c4d5e6f7g/root' }]);
 
-function problem(env: Record<string, string>): string {
-  try {
-    loadConfig({ ROTATION_TARGETS: TARGETS, ...env });
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problem = (env: Record<string, string>) => configProblem({ ROTATION_TARGETS: TARGETS, ...env });
 
 describe('configuration', () => {
   it('fills in the defaults of design §5', () => {

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../functions/shared/config';
+import { loadConfig } from '../../functions/shared/config';
+import { configProblem } from '../helpers/config';
 import { CA_FILE, TLS_FIXTURES } from './tls-proxy';
 
 const ID = 'dds-bp1a2b3c4d5e6f7g';
@@ -11,15 +12,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'verify-config-'));
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function problem(env: Record<string, string>): string {
-  try {
-    loadConfig({ ROTATION_TARGETS: TARGETS, ...env });
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problem = (env: Record<string, string>) => configProblem({ ROTATION_TARGETS: TARGETS, ...env });
 
 describe('login check configuration', () => {
   it('is off by default, with a 5 s timeout and no TLS', () => {
