@@ -9,7 +9,7 @@ import type { FcCredentials } from '../shared/credentials';
 import { type LogSink, Logger } from '../shared/logger';
 import { Deadline } from '../shared/retry';
 import { resolveTargets } from './plan';
-import { type ProtocolDeps, rotateTarget } from './protocol';
+import { type EngineDeps, rotateTarget } from './engine';
 import { type RotationReport, buildReport, failureOf, summarizeTrigger } from './report';
 import { parseTrigger } from './trigger';
 
@@ -27,7 +27,7 @@ export interface HandlerOptions {
   /** Default: process.stdout. */
   logSink?: LogSink;
   now?: () => number;
-  delays?: ProtocolDeps['delays'];
+  delays?: EngineDeps['delays'];
 }
 
 /** Clients for one invocation, in its region. */
@@ -110,7 +110,7 @@ export function createRotationFunction(options: HandlerOptions = {}): RotationFu
       const dryRun = settings.dryRun || trigger.request.dryRun;
       log.info('rotation started', { trigger: summarizeTrigger(trigger), dryRun, targets: targets.length });
 
-      const deps: ProtocolDeps = {
+      const deps: EngineDeps = {
         clients,
         deadline,
         logger: log,

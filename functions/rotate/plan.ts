@@ -53,13 +53,6 @@ export function replacementVersionId(replacedVersionId: string): string {
   return `r-${sha256Hex(`replaces\n${replacedVersionId}`).slice(0, 24)}`;
 }
 
-/** The version a created secret starts with: it holds no password yet, so it is always due for rotation. */
-export function initialVersionId(versionId: string): string {
-  return `init-${versionId}`;
-}
-
-export const isInitialVersion = (versionId: string): boolean => versionId.startsWith('init-');
-
 /** Whether the run needs ROTATION_TAG's instances: it asks for every target, or names one not in ROTATION_TARGETS. */
 export function needsDiscovery(config: Config, trigger: Trigger): boolean {
   if (!config.rotationTag) return false;

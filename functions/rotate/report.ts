@@ -1,5 +1,23 @@
-import type { Outcome, TargetResult } from './protocol';
+import type { Role } from './engine/applier';
 import type { Trigger } from './trigger';
+
+export type Outcome = 'rotated' | 'resumed' | 'skipped' | 'planned' | 'failed';
+export type Step = 'inspect' | 'stage' | 'apply' | 'settle' | 'verify' | 'promote';
+
+/** One target's part of the report. */
+export interface TargetResult {
+  instanceId: string;
+  secretName: string;
+  outcome: Outcome;
+  /** The version rotated, resumed or planned; for a skipped target, the current one. */
+  versionId?: string;
+  characterTypes: Role[];
+  /** 1 + the number of retries of this target's calls. */
+  attempts: number;
+  durationMs: number;
+  reason?: string;
+  error?: { code: string; message: string; requestId?: string };
+}
 
 /** What the handler resolves to (design §6); it holds no password and no secret data. */
 export interface RotationReport {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import type { Outcome } from '../../functions/rotate/protocol';
+import type { Outcome } from '../../functions/rotate/report';
 import type { RotationReport } from '../../functions/rotate/report';
 import { type LocalCloud, startLocalCloud } from '../../local-cloud';
 import type { InvocationRecord } from '../../local-cloud/fc';

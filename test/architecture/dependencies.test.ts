@@ -38,5 +38,5 @@ it('keeps the local cloud free of the functions', () => {
 
 it('sees the imports it checks (the scanner finds a known one)', () => {
   const imports = [...readFileSync(join(ROOT, 'functions/rotate/index.ts'), 'utf8').matchAll(IMPORT)];
-  expect(imports.map((match) => match[1])).toContain('./protocol');
+  expect(imports.map((match) => match[1])).toContain('./engine');
 });

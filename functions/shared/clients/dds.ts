@@ -59,17 +59,6 @@ export default class DdsClient extends OpenApi {
     return this.resetAccountPasswordWithOptions(request, new $dara.RuntimeOptions({}));
   }
 
-  async describeAccountsWithOptions(
-    request: $_model.DescribeAccountsRequest,
-    runtime: $dara.RuntimeOptions,
-  ): Promise<$_model.DescribeAccountsResponse> {
-    return this.rpc('DescribeAccounts', request, runtime, new $_model.DescribeAccountsResponse({}));
-  }
-
-  async describeAccounts(request: $_model.DescribeAccountsRequest): Promise<$_model.DescribeAccountsResponse> {
-    return this.describeAccountsWithOptions(request, new $dara.RuntimeOptions({}));
-  }
-
   /** What every generated RPC method does: validate, flatten the request into the query, call, cast. */
   private async rpc<T extends $dara.Model>(action: string, request: $dara.Model, runtime: $dara.RuntimeOptions, response: T): Promise<T> {
     request.validate();

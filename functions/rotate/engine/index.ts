@@ -1,0 +1,53 @@
+/**
+ * The rotation engine: rotateTarget wires one target's SecretStore (KMS) and AccountApplier to the
+ * orchestrator, with every call retried within the invocation's deadline and counted.
+ */
+import { callService } from '../../shared/call';
+import type { Clients } from '../../shared/clients';
+import type { VerifyLoginConfig } from '../../shared/config';
+import type { Logger } from '../../shared/logger';
+import type { Deadline } from '../../shared/retry';
+import type { PlannedTarget } from '../plan';
+import type { TargetResult } from '../report';
+import { Rotation } from './orchestrator';
+import { RootApplier } from './root-applier';
+import { KmsSecretStore, type SendCall } from './secret-store';
+
+export interface EngineDeps {
+  clients: Clients;
+  deadline: Deadline;
+  /** Bound to the run; rotateTarget binds the target. */
+  logger: Logger;
+  passwordLength: number;
+  rotationIntervalDays: number;
+  createMissingSecrets: boolean;
+  dryRun: boolean;
+  /** The login check before promotion; absent: only targets that say `"verify": true` check, with the defaults. */
+  verifyLogin?: VerifyLoginConfig;
+  now?: () => number;
+  /** Backoff of retried calls and of the settle poll. */
+  delays?: { retryBaseMs: number; retryMaxMs: number; settleFirstMs: number; settleMaxMs: number };
+}
+
+const DEFAULT_DELAYS = { retryBaseMs: 200, retryMaxMs: 5_000, settleFirstMs: 500, settleMaxMs: 5_000 };
+
+export function rotateTarget(target: PlannedTarget, deps: EngineDeps): Promise<TargetResult> {
+  const log = deps.logger.child({ instanceId: target.instanceId, secretName: target.secretName });
+  const delays = deps.delays ?? DEFAULT_DELAYS;
+  let retries = 0;
+  const call: SendCall = (action, send) =>
+    callService(action, send, { deadline: deps.deadline, log, backoff: { baseMs: delays.retryBaseMs, maxMs: delays.retryMaxMs }, onRetry: () => retries++ });
+  const store = new KmsSecretStore(target.secretName, deps.clients.kms, call);
+  const verifies = !deps.dryRun && (target.verify ?? deps.verifyLogin?.enabled ?? false);
+  const applier = new RootApplier(target, {
+    dds: deps.clients.dds,
+    call,
+    log,
+    deadline: deps.deadline,
+    settleDelays: { firstMs: delays.settleFirstMs, maxMs: delays.settleMaxMs },
+    verify: { enabled: verifies, settings: deps.verifyLogin },
+  });
+  const { passwordLength, rotationIntervalDays, createMissingSecrets, dryRun } = deps;
+  const settings = { passwordLength, rotationIntervalDays, createMissingSecrets, dryRun, now: deps.now ?? Date.now, retries: () => retries };
+  return new Rotation(target, store, applier, settings, log).run();
+}

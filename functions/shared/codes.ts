@@ -1,0 +1,52 @@
+/**
+ * Every error code the functions raise themselves, and every service code they act on, in one place:
+ * code that needs one names it from here, so that no code string is written twice and the README's
+ * runbook can be checked against this list.
+ */
+
+/** Codes the functions raise: in a target's `error.code`, a rejection's `code` or a log line. */
+export const OWN_CODES = {
+  /** A configuration value that cannot be used. */
+  invalidConfiguration: 'InvalidConfiguration',
+  /** An event the function does not act on. */
+  invalidEvent: 'InvalidEvent',
+  /** An EventBridge event whose source EVENT_SOURCES does not list. */
+  eventSourceNotAllowed: 'EventSourceNotAllowed',
+  /** The trigger names an instance that is not a target. */
+  invalidTarget: 'InvalidTarget',
+  /** Some targets failed: the invocation is rejected so that FC counts it failed. */
+  rotationFailed: 'RotationFailed',
+  /** The dispatcher could not hand some targets over. */
+  dispatchFailed: 'DispatchFailed',
+  /** The invocation's time ran out before the step could finish. */
+  deadlineExceeded: 'DeadlineExceeded',
+  /** DescribeDBInstanceAttribute shows a type that is neither a replica set nor a sharded cluster. */
+  unsupportedInstanceType: 'UnsupportedDBInstanceType',
+  /** A service answered something its API does not document: the target fails rather than be steered by it. */
+  invalidResponse: 'InvalidResponse',
+  /** Concurrent runs kept moving the labels, or a version cannot be put back on the database. */
+  promoteGuard: 'PromoteGuard',
+  /** The new password did not log in: not promoted, ACSPending kept. */
+  verifyLoginFailed: 'VerifyLoginFailed',
+  /** A call timed out before the service answered. */
+  requestTimeout: 'RequestTimeout',
+  /** A call failed without a service error and without a known transport code. */
+  unknownError: 'UnknownError',
+} as const;
+
+/** Codes of Alibaba Cloud's services that the functions decide on (as opposed to pass through). */
+export const SERVICE_CODES = {
+  /** KMS: the secret, or the version asked for, does not exist. */
+  secretNotFound: 'Forbidden.ResourceNotFound',
+  /** KMS: the VersionId, or the secret name, is taken. */
+  resourceExists: 'Rejected.ResourceExist',
+  /** DDS: the instance refuses the password (the rule); no role took it. */
+  malformedPassword: 'InvalidAccountPassword.Malformed',
+  /** DDS: no such instance. */
+  instanceNotFound: 'InvalidInstanceId.NotFound',
+  /** DDS: the instance is locked (also raised by the inspection, before any write). */
+  lockedInstance: 'IncorrectDBInstanceLockMode',
+} as const;
+
+export type OwnCode = (typeof OWN_CODES)[keyof typeof OWN_CODES];
+export type ServiceCode = (typeof SERVICE_CODES)[keyof typeof SERVICE_CODES];
