@@ -13,7 +13,6 @@ export const CLIENT_CALLS: Readonly<Record<string, string>> = {
   describeDBInstanceAttribute: 'dds:DescribeDBInstanceAttribute',
   describeDBInstances: 'dds:DescribeDBInstances',
   resetAccountPassword: 'dds:ResetAccountPassword',
-  describeAccounts: 'dds:DescribeAccounts',
   getSecretValue: 'kms:GetSecretValue',
   putSecretValue: 'kms:PutSecretValue',
   updateSecretVersionStage: 'kms:UpdateSecretVersionStage',

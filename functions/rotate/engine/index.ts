@@ -12,6 +12,7 @@ import type { TargetResult } from '../report';
 import { Rotation } from './orchestrator';
 import { RootApplier } from './root-applier';
 import { KmsSecretStore, type SendCall } from './secret-store';
+import { TargetRun } from './target-run';
 
 export interface EngineDeps {
   clients: Clients;
@@ -49,5 +50,5 @@ export function rotateTarget(target: PlannedTarget, deps: EngineDeps): Promise<T
   });
   const { passwordLength, rotationIntervalDays, createMissingSecrets, dryRun } = deps;
   const settings = { passwordLength, rotationIntervalDays, createMissingSecrets, dryRun, now: deps.now ?? Date.now, retries: () => retries };
-  return new Rotation(target, store, applier, settings, log).run();
+  return new Rotation(new TargetRun(target, store, applier, settings, log)).rotate();
 }

@@ -1,0 +1,49 @@
+/**
+ * The verify step (the login check): the new password logs in before it is promoted. A refused login
+ * re-applies it once (the login path may not have taken it yet) and tries again; a login that still fails
+ * keeps ACSPending and says who is locked out.
+ */
+import { OperationError, toServiceError } from '../../shared/clients/errors';
+import { OWN_CODES } from '../../shared/codes';
+import type { LogFields } from '../../shared/logger';
+import { type OldPasswordStatus, verifyFailureMessage } from '../../shared/verify/failure';
+import type { Next, Staged, TargetRun } from './target-run';
+import { ACS_CURRENT } from './versions';
+
+/** `apply` re-applies the password, confirming its label first, as every write to the database does. */
+export async function verify(run: TargetRun, applied: Staged, apply: (staged: Staged) => Promise<Next>): Promise<LogFields> {
+  const { applier, log } = run;
+  let login = await applier.login(applied.credential);
+  let reapplied = false;
+  if (!login.ok && login.reason === 'auth-failed') {
+    log.warn('the new password was refused; re-applying it once', { step: 'verify', at: applier.loginAt(), versionId: applied.versionId });
+    const again = await apply(applied);
+    if (again.kind !== 'staged' || again.versionId !== applied.versionId) {
+      throw OperationError.of(OWN_CODES.promoteGuard, `version ${applied.versionId} lost its label to a concurrent run during the login check; not promoting it`);
+    }
+    await applier.settle();
+    login = await applier.login(applied.credential);
+    reapplied = true;
+  }
+  const at = applier.loginAt();
+  if (login.ok) return { at, reapplied, loginMs: login.durationMs };
+  const old: OldPasswordStatus = login.reason === 'auth-failed' ? await oldPasswordStatus(run) : { status: 'unknown', why: 'the login check did not get as far as authentication' };
+  log.warn('the new password did not log in; not promoting', { step: 'verify', at, reason: login.reason, previousLogin: old.status });
+  throw OperationError.of(OWN_CODES.verifyLoginFailed, verifyFailureMessage({ at, versionId: applied.versionId, reapplied, failure: login, old }));
+}
+
+/** Read only when the new password is refused: whether ACSCurrent's password still logs in, i.e. who is locked out. */
+async function oldPasswordStatus(run: TargetRun): Promise<OldPasswordStatus> {
+  let data: string | undefined;
+  try {
+    data = await run.store.readStage(ACS_CURRENT);
+  } catch (err) {
+    return { status: 'unknown', why: `ACSCurrent could not be read (${toServiceError(err).code})` };
+  }
+  const { credential } = run.readCredential(data);
+  if (!credential || credential.password === '') return { status: 'unknown', why: 'ACSCurrent holds no password' };
+  const login = await run.applier.login(credential);
+  if (login.ok) return { status: 'works' };
+  if (login.reason === 'auth-failed') return { status: 'refused' };
+  return { status: 'unknown', why: `its own login check failed (${login.reason})` };
+}
