@@ -150,7 +150,7 @@ export class RootApplier implements AccountApplier {
   /** The target's connectionHost, else the primary or a mongos the instance describes. */
   private loginAddress(): MongoAddress {
     try {
-      return verifyAddress(this.described ?? {}, this.target.connectionHost);
+      return verifyAddress(this.described ?? new $Dds.DBInstanceAttribute({}), this.target.connectionHost);
     } catch (err) {
       if (!(err instanceof VerifyAddressError)) throw err;
       throw OperationError.of(OWN_CODES.verifyLoginFailed, `cannot tell where to log in to verify the new password: ${err.message}; set "connectionHost" for this target`);
