@@ -10,9 +10,10 @@
  * A string longer than MAX_STRING_LENGTH is cut, saying how much was left out.
  *
  * Two last lines of defence keep secrets out: any key named like a password or secret data is replaced,
- * and every value registered with `keepSecret` is scrubbed, plain and JSON-escaped, from each string
- * (before it is cut, so that no half of a secret survives) and from the finished line.
+ * and every value registered with `keepSecret` is scrubbed (scrub.ts: plain, JSON-escaped or URL-encoded)
+ * from each string (before it is cut, so that no half of a secret survives) and from the finished line.
  */
+import { REDACTED, Scrubber, sanitizeMessage } from './scrub';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -22,7 +23,6 @@ export interface LogSink {
 
 export type LogFields = Record<string, unknown>;
 
-const REDACTED = '[REDACTED]';
 const SENSITIVE_KEY = /password|secretdata|secret_data|accesskeysecret|securitytoken|credentials/i;
 /** Characters JSON.stringify leaves raw that some readers break lines at or act on. */
 const RAW_HAZARDS = /[\u007f-\u009f\u2028\u2029]/g;
@@ -32,11 +32,11 @@ export class Logger {
   private constructor(
     private readonly sink: LogSink,
     private readonly bound: LogFields,
-    private readonly secrets: Set<string>,
+    private readonly secrets: Scrubber,
   ) {}
 
   static create(options: { sink?: LogSink; fields?: LogFields } = {}): Logger {
-    return new Logger(options.sink ?? process.stdout, options.fields ?? {}, new Set());
+    return new Logger(options.sink ?? process.stdout, options.fields ?? {}, new Scrubber());
   }
 
   /** A logger that adds `fields` to every line; it shares the parent's sink and secrets. */
@@ -46,7 +46,12 @@ export class Logger {
 
   /** Scrubs `value` from every later line of this logger and its relatives. */
   keepSecret(value: string): void {
-    if (value !== '') this.secrets.add(value);
+    this.secrets.add(value);
+  }
+
+  /** An error message as this invocation may show it in a report or a rejection (scrub.ts). */
+  sanitize(message: string): string {
+    return sanitizeMessage(message, this.secrets);
   }
 
   debug(msg: string, fields?: LogFields): void {
@@ -75,11 +80,7 @@ export class Logger {
   }
 
   private scrub(text: string): string {
-    let clean = text;
-    for (const secret of this.secrets) {
-      clean = clean.replaceAll(JSON.stringify(secret).slice(1, -1), REDACTED).replaceAll(secret, REDACTED);
-    }
-    return clean;
+    return this.secrets.scrub(text);
   }
 }
 

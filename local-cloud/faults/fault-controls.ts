@@ -1,5 +1,6 @@
 import type { Params, Product } from '../http/api-error';
 import { ApiError } from '../http/api-error';
+import { gatewayErrors } from '../http/gateway-errors';
 import type { Reply } from '../http/replies';
 import { TimerSet } from './timers';
 import { TokenBucket } from './token-bucket';
@@ -30,6 +31,8 @@ export interface ArrivingRequest {
   action: string;
   params: Params;
   accessKeyId: string;
+  /** What its RPC v1 signature covers; an injected SignatureDoesNotMatch quotes it, as the gateway does. */
+  stringToSign?: string;
 }
 
 export type ActionHook = (req: ArrivingRequest) => unknown;
@@ -45,9 +48,11 @@ export interface LatencyFault extends Match {
   ms: number;
 }
 export interface ErrorFault extends Match {
+  /** `SignatureDoesNotMatch` without a `message` answers as the gateway does, quoting the request's string to sign. */
   code: string;
   httpStatus?: number;
-  message?: string;
+  /** The error's message; a function of the request for a service that echoes it (a proxy quoting the URL). */
+  message?: string | ((req: ArrivingRequest) => string);
   /** How many requests fail; 1 unless `rate` is given (then unlimited). */
   times?: number;
   /** The chance, 0..1, that a matching request fails. */
@@ -106,6 +111,8 @@ type Rule =
   | { kind: 'corrupt'; spec: CorruptFault; hits: number; seen: number; left: number };
 
 type MatchedRule = Extract<Rule, { seen: number }>;
+
+const SIGNATURE_MISMATCH = 'SignatureDoesNotMatch';
 
 const THROTTLING: Record<ThrottleFault['product'], () => ApiError> = {
   dds: () => new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400),
@@ -225,7 +232,7 @@ export class FaultControls {
         case 'error':
           if (!plan.rejection && rule.left > 0 && chance(rule.spec.rate)) {
             fire(rule);
-            plan.rejection = injectedError(rule.spec);
+            plan.rejection = injectedError(rule.spec, req);
           }
           break;
         case 'drop':
@@ -319,10 +326,12 @@ function chance(rate: number | undefined): boolean {
   return rate === undefined || Math.random() < rate;
 }
 
-function injectedError(spec: ErrorFault): ApiError {
+function injectedError(spec: ErrorFault, req: ArrivingRequest): ApiError {
+  if (spec.code === SIGNATURE_MISMATCH && spec.message === undefined) return gatewayErrors.signatureMismatch(req.stringToSign);
+  const message = typeof spec.message === 'function' ? spec.message(req) : spec.message;
   return new ApiError(
     spec.code,
-    spec.message ?? `The request failed with ${spec.code} (a fault of the local cloud).`,
+    message ?? `The request failed with ${spec.code} (a fault of the local cloud).`,
     spec.httpStatus ?? defaultStatus(spec.code),
   );
 }

@@ -41,7 +41,7 @@ export function authenticate(
   checkSecurityToken(key, claim);
   const requestTime = parseTimestamp(claim.timestamp);
   if (Math.abs(now - requestTime) > CLOCK_SKEW_MS) throw gatewayErrors.timestampExpired();
-  if (!claim.verify(key.secret)) throw gatewayErrors.signatureMismatch();
+  if (!claim.verify(key.secret)) throw gatewayErrors.signatureMismatch(claim.stringToSign);
   nonces.spend(claim.nonce, requestTime + CLOCK_SKEW_MS, now);
   return key;
 }

@@ -14,8 +14,17 @@ export const gatewayErrors = {
   incompleteSignature: (detail: string) =>
     new ApiError('IncompleteSignature', `The request signature does not conform to Aliyun standards. ${detail}`, 400),
   signatureMethod: () => new ApiError('InvalidSignatureMethod', 'Specified signature method is not valid.', 400),
-  signatureMismatch: () =>
-    new ApiError('SignatureDoesNotMatch', 'Specified signature is not matched with our calculation.', 400),
+  /**
+   * The POP gateway quotes the string it signed (RPC v1), every parameter in it percent-encoded twice: a
+   * request's secrets come back in the error's message (public error reports show it, e.g.
+   * `server string to sign is:POST&%2F&AccessKeyId%3D…%26TemplateParam%3D%257B%2522code%2522…`).
+   */
+  signatureMismatch: (stringToSign?: string) =>
+    new ApiError(
+      'SignatureDoesNotMatch',
+      `Specified signature is not matched with our calculation.${stringToSign === undefined ? '' : ` server string to sign is:${stringToSign}`}`,
+      400,
+    ),
   timestampFormat: () =>
     new ApiError('InvalidTimeStamp.Format', 'Specified time stamp or date value is not well formatted.', 400),
   timestampExpired: () => new ApiError('InvalidTimeStamp.Expired', 'Specified time stamp or date value is expired.', 400),

@@ -63,7 +63,7 @@ export class Gateway {
     const key = authenticate(claim, this.options.findKey, this.nonces);
     this.checkServed(route);
     this.checkAllowed(route, key);
-    const arriving: ArrivingRequest = { requestId: exchange.requestId, ...route, accessKeyId: exchange.accessKeyId };
+    const arriving: ArrivingRequest = { requestId: exchange.requestId, ...route, accessKeyId: exchange.accessKeyId, stringToSign: claim.stringToSign };
     await this.serve(exchange, incoming, arriving);
   }
 

@@ -19,22 +19,24 @@ export function readRpcClaim(incoming: IncomingApiRequest): SignedClaim {
   if (method !== 'HMAC-SHA1') throw gatewayErrors.signatureMethod();
   if (required(params, 'SignatureVersion') !== '1.0') throw gatewayErrors.invalidParameter('SignatureVersion');
   const signed = Object.fromEntries(Object.entries(params).filter(([name]) => name !== 'Signature'));
+  const stringToSign = rpcStringToSign(incoming.method, signed);
   return {
     accessKeyId,
     securityToken: params.SecurityToken || undefined,
     timestamp: required(params, 'Timestamp'),
     nonce: required(params, 'SignatureNonce'),
-    verify: (secret) => sameText(rpcSignature(incoming.method, signed, secret), signature),
+    stringToSign,
+    verify: (secret) => sameText(createHmac('sha1', `${secret}&`).update(stringToSign, 'utf8').digest('base64'), signature),
   };
 }
 
-function rpcSignature(method: string, signed: Params, secret: string): string {
+/** `METHOD&%2F&` + the percent-encoded canonical query: every parameter, sorted, each percent-encoded. */
+function rpcStringToSign(method: string, signed: Params): string {
   const canonical = Object.keys(signed)
     .sort()
     .map((name) => `${percentEncode(name)}=${percentEncode(signed[name])}`)
     .join('&');
-  const stringToSign = `${method}&${percentEncode('/')}&${percentEncode(canonical)}`;
-  return createHmac('sha1', `${secret}&`).update(stringToSign, 'utf8').digest('base64');
+  return `${method}&${percentEncode('/')}&${percentEncode(canonical)}`;
 }
 
 function required(params: Params, name: string): string {

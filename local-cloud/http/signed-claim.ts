@@ -7,6 +7,8 @@ export interface SignedClaim {
   /** As sent: `Timestamp` (RPC) or `x-acs-date` (ACS3), ISO 8601 UTC. */
   timestamp: string;
   nonce: string;
+  /** RPC v1: the string the signature covers; the gateway quotes it when the signature does not match. */
+  stringToSign?: string;
   verify(secret: string): boolean;
 }
 

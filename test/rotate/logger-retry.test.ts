@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OperationError } from '../../functions/shared/clients/errors';
 import { Logger } from '../../functions/shared/logger';
+import { sanitizeMessage } from '../../functions/shared/scrub';
 import { Deadline, withRetry } from '../../functions/shared/retry';
 import { LogCapture } from '../helpers/rotate';
 
@@ -36,6 +37,33 @@ describe('logger', () => {
     expect(logs.lines[0]).not.toContain('escapes1');
     expect(logs.lines[0]).not.toContain('Plain#Secret-1');
     expect(logs.entries()[0].message).toBe('server said [REDACTED] and [REDACTED]');
+  });
+});
+
+describe('scrubbing and sanitizing error text', () => {
+  const secret = 'Ab1!#$%^&*()_+-=Zz';
+
+  it.each([
+    ['encodeURIComponent', encodeURIComponent(secret)],
+    ['RFC 3986 (rpc-client, openapi-core)', encodeURIComponent(secret).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)],
+    ['a form body', new URLSearchParams({ p: secret }).toString().slice(2)],
+    ['lower-case hex', encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase())],
+    ['encoded twice (a string to sign)', encodeURIComponent(encodeURIComponent(secret))],
+  ])('scrubs a registered secret written %s', (_, written) => {
+    const logs = new LogCapture();
+    const log = Logger.create({ sink: logs });
+    log.keepSecret(secret);
+    log.error('failed', { message: `POST&%2F&SecretData%3D${written}%26x` });
+    expect(logs.lines[0]).not.toContain(written);
+    expect(logs.entries()[0].message).toBe('POST&%2F&SecretData%3D[REDACTED]%26x');
+    expect(log.sanitize(`said ${written}.`)).toBe('said [REDACTED].');
+  });
+
+  it('strips the query and user info of any URL in an error message, then caps it', () => {
+    expect(sanitizeMessage('ReadTimeout(10000). POST http://user:pw@kms.example.com/path?SecretData=x&SecurityToken=t failed')).toBe(
+      'ReadTimeout(10000). POST http://…@kms.example.com/path?… failed',
+    );
+    expect(sanitizeMessage('x'.repeat(400))).toHaveLength(301);
   });
 });
 

@@ -47,7 +47,8 @@ export class Rotation {
       return this.finish(next.outcome, next.versionId, next.reason);
     } catch (err) {
       const { code, message, requestId } = toServiceError(err);
-      return this.finish('failed', this.run.trail.staged ?? this.run.target.versionId, undefined, { code, message, requestId });
+      const error = { code, message: this.run.log.sanitize(message), requestId };
+      return this.finish('failed', this.run.trail.staged ?? this.run.target.versionId, undefined, error);
     }
   }
 

@@ -1,3 +1,5 @@
+import { withoutUrlSecrets } from '../scrub';
+
 /**
  * One shape for every failed call, read from the service's own body rather than the SDK's decoration:
  * `@alicloud/rpc-client` (KMS) throws `code` = `<Code>Error` with the body in `err.data`;
@@ -24,7 +26,6 @@ const RETRYABLE_CODES = [
 ];
 const NEVER_RETRIED = /^(Invalid|Forbidden)/;
 const TRANSPORT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'UND_ERR_SOCKET']);
-const MESSAGE_LIMIT = 300;
 
 /** Whether a call that failed with this code (and HTTP status) can succeed if tried again later. */
 export function isRetryable(code: string, httpStatus?: number): boolean {
@@ -61,7 +62,8 @@ export function toServiceError(err: unknown): ServiceError {
     const httpStatus = numberOf(error.statusCode) ?? statusFromMessage(error.message);
     return {
       code: bodyCode,
-      message: cap(stringOf(body?.Message) ?? stringOf(body?.message) ?? bodyCode),
+      // Shown only through sanitizeMessage (scrub.ts), which caps it once the secrets are out.
+      message: withoutUrlSecrets(stringOf(body?.Message) ?? stringOf(body?.message) ?? bodyCode),
       requestId: stringOf(body?.RequestId) ?? stringOf(body?.requestId),
       httpStatus,
       retryable: isRetryable(bodyCode, httpStatus),
@@ -94,4 +96,3 @@ function statusFromMessage(message: unknown): number | undefined {
 
 const stringOf = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 const numberOf = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
-const cap = (text: string): string => (text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT)}…` : text);

@@ -1,0 +1,103 @@
+/**
+ * Error text cannot carry a password out. The API gateway's SignatureDoesNotMatch quotes the string it
+ * signed, every parameter percent-encoded twice: for PutSecretValue that is the new secret value. A client
+ * timeout's message holds the request's URL, query and all. Whatever a service or the SDK says, no password
+ * may reach a log line, the report or the rejection, in any form: plain, JSON-escaped, URL-encoded (once or
+ * twice, either case, either flavour), or base64.
+ */
+import { describe, expect, it } from 'vitest';
+import { kmsClient, kmsModels, sdkFailure } from '../helpers/sdk';
+import { runTexts } from '../helpers/rotate';
+import { fixture, secretName } from '../rotate/fixture';
+import { useHarness } from '../rotate/harness';
+
+const RS = 'dds-rs0errortext1';
+const OLD = 'Old#ErrorText-Pw1';
+const TIMER = { triggerTime: '2026-11-27T03:00:00Z', triggerName: 'daily', payload: '' };
+
+/** Every way a password can be written into a text by an SDK, a gateway or a log. */
+function forms(password: string): Record<string, string> {
+  const rfc3986 = encodeURIComponent(password).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return {
+    plain: password,
+    'json-escaped': JSON.stringify(password).slice(1, -1),
+    'uri-component': encodeURIComponent(password),
+    rfc3986,
+    'rfc3986-lower': rfc3986.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
+    form: new URLSearchParams({ p: password }).toString().slice(2),
+    'double-encoded': encodeURIComponent(rfc3986),
+    base64: Buffer.from(password, 'utf8').toString('base64'),
+  };
+}
+
+function leaks(texts: string[], passwords: string[]): string[] {
+  return passwords.flatMap((password) =>
+    Object.entries(forms(password)).flatMap(([form, needle]) => texts.filter((text) => text.includes(needle)).map(() => form)),
+  );
+}
+
+describe('error text', () => {
+  const h = useHarness();
+  const start = () =>
+    h.start(fixture({ instances: [{ id: RS, password: OLD }], secrets: [{ instanceId: RS, versions: [{ versionId: 'v1', password: OLD, stages: ['ACSCurrent'] }] }] }));
+
+  it("the gateway's SignatureDoesNotMatch quotes the secret value it was sent, encoded twice", async () => {
+    const cloud = await start();
+    cloud.faults.error({ product: 'kms', action: 'PutSecretValue', code: 'SignatureDoesNotMatch' });
+    const sent = 'Sent#Quoted-Pw1';
+    const request = new kmsModels.PutSecretValueRequest({ secretName: secretName(RS), versionId: 'v-quoted', secretData: JSON.stringify({ AccountPassword: sent }), versionStages: '["ACSPending"]' });
+    const failure = await sdkFailure(kmsClient(cloud).putSecretValue(request));
+    const message = String(failure.data?.Message);
+    expect(failure.data?.Code).toBe('SignatureDoesNotMatch');
+    expect(message).toContain('server string to sign is:POST&%2F&');
+    expect(message).toContain(forms(sent)['double-encoded']);
+  });
+
+  it('keeps the new password out of everything when PutSecretValue is refused with that message', async () => {
+    const cloud = await start();
+    const refusal = cloud.faults.error({ product: 'kms', action: 'PutSecretValue', code: 'SignatureDoesNotMatch' });
+    const run = await h.run({ event: TIMER });
+
+    expect(refusal.hits).toBe(1);
+    const [result] = run.report?.results ?? [];
+    expect(result).toMatchObject({ outcome: 'failed', error: { code: 'SignatureDoesNotMatch', message: expect.stringContaining('server string to sign is:') } });
+    const generated = cloud.truth.passwordsSeen().filter((password) => password !== OLD);
+    expect(generated).toHaveLength(1); // the password sent, and quoted back
+    const texts = runTexts(run);
+    expect(texts.length).toBeGreaterThan(5);
+    expect(leaks(texts, generated)).toEqual([]);
+    expect(cloud.truth.rootPassword(RS)).toBe(OLD);
+  });
+
+  it('keeps it out of a service error that echoes the request URL, query and all', async () => {
+    const cloud = await start();
+    const echo = cloud.faults.error({
+      product: 'kms',
+      action: 'PutSecretValue',
+      code: 'ServiceUnavailable',
+      httpStatus: 503,
+      times: Infinity,
+      message: (req) => `upstream failed: POST https://kms.cn-hangzhou.aliyuncs.com/?${new URLSearchParams(req.params).toString()}`,
+    });
+    const run = await h.run({ event: TIMER, context: { function: { name: 'mongodb-root-rotation', timeout: 5 } } });
+
+    expect(echo.hits).toBeGreaterThan(1); // retried, as a 503 may succeed later
+    const [result] = run.report?.results ?? [];
+    expect(result).toMatchObject({ outcome: 'failed', error: { code: 'ServiceUnavailable', message: expect.stringContaining('upstream failed: POST https://kms.cn-hangzhou.aliyuncs.com/?') } });
+    const generated = cloud.truth.passwordsSeen().filter((password) => password !== OLD);
+    expect(generated.length).toBeGreaterThan(0);
+    expect(leaks(runTexts(run), generated)).toEqual([]);
+  }, 30_000);
+
+  it('keeps it out when the call times out with the request URL in the SDK message', async () => {
+    const cloud = await start();
+    const hold = cloud.faults.hang({ product: 'kms', action: 'PutSecretValue', ms: 12_000, times: Infinity });
+    const run = await h.run({ event: TIMER, context: { function: { name: 'mongodb-root-rotation', timeout: 20 } } });
+    await cloud.faults.settled();
+
+    expect(hold.hits).toBeGreaterThan(0);
+    expect(run.report?.results[0]?.outcome).toBe('failed');
+    const texts = runTexts(run);
+    expect(leaks(texts, cloud.truth.passwordsSeen())).toEqual([]);
+  }, 60_000);
+});
