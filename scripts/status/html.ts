@@ -8,6 +8,8 @@ import { byUrgency, formatAge, MAX_VERSIONS, STATE_MEANINGS, STATES, type State,
 import { type StatusReport, summaryLine } from './print';
 
 const DAY_MS = 86_400_000;
+/** A group of more targets than this starts folded, so that the chart stays near the top. */
+const OPEN_GROUP_LIMIT = 20;
 const TYPES: Record<string, string> = { replicate: 'replica set', sharding: 'sharded cluster' };
 
 const COLOURS: Record<State, string> = {
@@ -28,8 +30,9 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .meta{color:#616161;margin:0}.summary{font-weight:600;margin:8px 0 0}
 .state{display:inline-block;padding:0 6px;border-radius:3px;color:#fff;font-size:12px;font-weight:600;white-space:nowrap}
-#attention ol{padding-left:22px;margin:0}#attention li{margin:6px 0}
-#attention .why{display:block;color:#424242}#attention .todo{display:block}
+#attention details{margin:6px 0}#attention summary{cursor:pointer;font-weight:600}
+#attention ol{padding-left:28px;margin:4px 0}#attention li{margin:2px 0}
+#attention .why{color:#424242}#attention .todo{color:#0d47a1}
 .calm{color:#2e7d32;font-weight:600}
 svg{background:#fff;border:1px solid #e0e0e0;max-width:100%;height:auto}
 .legend span{margin-right:12px;white-space:nowrap}.swatch{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
@@ -64,16 +67,24 @@ ${tableSection(report)}
 `;
 }
 
+/** The targets that need attention, grouped by state, most urgent first; a large group starts folded. */
 function attentionSection(report: StatusReport): string {
   const rows = byUrgency(report.targets).filter((t) => t.attention);
   if (rows.length === 0) return `<section id="attention"><h2>Needs attention</h2><p class="calm">Nothing needs attention.</p></section>`;
-  const items = rows.map(
-    (t) =>
-      `<li data-instance="${esc(t.instanceId)}" data-state="${t.state}"><strong>${esc(t.instanceId)}</strong> ${badge(t.state)} ${esc(t.secretName)}` +
-      `<span class="why">${esc(t.problems.map((p) => p.message).join('; '))}</span>` +
-      `<span class="todo">To do: ${esc(t.action ?? '-')}</span></li>`,
-  );
-  return `<section id="attention"><h2>Needs attention (${rows.length})</h2><ol>\n${items.join('\n')}\n</ol></section>`;
+  const groups = STATES.map((state) => ({ state, targets: rows.filter((t) => t.state === state) })).filter((g) => g.targets.length > 0);
+  const details = groups.map(({ state, targets }) => {
+    const items = targets.map(
+      (t) =>
+        `<li data-instance="${esc(t.instanceId)}" data-state="${t.state}"><strong>${esc(t.instanceId)}</strong> ` +
+        `<span class="why">${esc(t.problems.map((p) => p.message).join('; '))}</span> <span class="todo">To do: ${esc(t.action ?? '-')}</span></li>`,
+    );
+    const count = `${targets.length} target${targets.length === 1 ? '' : 's'}`;
+    return (
+      `<details${targets.length <= OPEN_GROUP_LIMIT ? ' open' : ''} data-state="${state}"><summary>${badge(state)} ${count}: ${esc(STATE_MEANINGS[state])}</summary>` +
+      `<ol>\n${items.join('\n')}\n</ol></details>`
+    );
+  });
+  return `<section id="attention"><h2>Needs attention (${rows.length})</h2>\n${details.join('\n')}\n</section>`;
 }
 
 function chartSection(report: StatusReport): string {
