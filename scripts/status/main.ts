@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { createClients } from '../../functions/shared/clients';
 import { type Config, ConfigError, loadConfig } from '../../functions/shared/config';
-import type { FcCredentials } from '../../functions/shared/credentials';
+import { credentialFor, type FcCredentials } from '../../functions/shared/credentials';
 import { assess, summarize, type TargetStatus } from './assess';
 import { renderHtml } from './html';
 import { parseCommand, type StatusCommand, USAGE, UsageError } from './options';
@@ -49,8 +49,14 @@ export async function runStatus(argv: string[], io: StatusIo): Promise<number> {
     return USAGE_ERROR;
   }
 
+  const credentials = credentialsOf(io.env);
+  const missing = await missingCredentials(credentials);
+  if (missing) {
+    io.stderr(`npm run status: ${missing}\n`);
+    return USAGE_ERROR;
+  }
   const progress = new Progress(io, now);
-  const clients = createClients(config, regionId, credentialsOf(io.env));
+  const clients = createClients(config, regionId, credentials);
   if (config.rotationTag) progress.note(`listing the instances tagged ${config.rotationTag.key}=${config.rotationTag.value}…`);
   let reads;
   try {
@@ -112,6 +118,20 @@ function credentialsOf(env: NodeJS.ProcessEnv): FcCredentials | undefined {
   if (!accessKeyId || !accessKeySecret) return undefined;
   const securityToken = env.ALIBABA_CLOUD_SECURITY_TOKEN?.trim();
   return { accessKeyId, accessKeySecret, ...(securityToken && { securityToken }) };
+}
+
+/** Why no credentials can be had, if none can: said once, rather than as every read's failure. */
+async function missingCredentials(credentials: FcCredentials | undefined): Promise<string | undefined> {
+  try {
+    await credentialFor(credentials).getCredential();
+    return undefined;
+  } catch (error) {
+    const reason = printable(error instanceof Error ? error.message : String(error));
+    return (
+      'no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for an STS key), ' +
+      `or configure the @alicloud/credentials chain (${reason.length > 600 ? `${reason.slice(0, 599)}…` : reason})`
+    );
+  }
 }
 
 function picked(status: TargetStatus, only: StatusCommand['only']): boolean {

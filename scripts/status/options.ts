@@ -28,7 +28,8 @@ Options:
 States: ${STATES.join(', ')}.
 Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN),
 else the default chain of @alicloud/credentials.
-Exit status: 0 nothing needs attention, 1 something does (or the fleet could not be listed), 2 bad usage.`;
+Exit status: 0 nothing needs attention, 1 something does (or the fleet could not be listed), 2 bad usage
+(a bad option or configuration value, or no credentials).`;
 
 /** The command line cannot be used: shown with the usage text, exit status 2. */
 export class UsageError extends Error {

@@ -34,7 +34,7 @@ export function printJson(report: StatusReport): string {
 export function printTable(report: StatusReport, filtered: boolean): string {
   const lines = [
     printable(
-      `Rotation status of ${report.summary.targets} targets in ${report.region} at ${report.generatedAt}: interval ${report.intervalDays} days, ` +
+      `Rotation status of ${plural(report.summary.targets, 'target')} in ${report.region} at ${report.generatedAt}: interval ${report.intervalDays} days, ` +
         `overdue after ${report.graceHours} h more, a pending rotation stuck after ${STUCK_AFTER_MS / 60_000} min`,
     ),
   ];
@@ -56,12 +56,13 @@ export function printTable(report: StatusReport, filtered: boolean): string {
 export function summaryLine(summary: FleetSummary): string {
   const counts = STATES.filter((s) => summary.states[s] > 0).map((s) => `${summary.states[s]} ${s}`);
   const attention = summary.attention === 0 ? 'nothing needs attention' : `${summary.attention} need${summary.attention === 1 ? 's' : ''} attention`;
-  return `summary: ${summary.targets} targets, ${attention}${counts.length > 0 ? `: ${counts.join(', ')}` : ''}`;
+  return `summary: ${plural(summary.targets, 'target')}, ${attention}${counts.length > 0 ? `: ${counts.join(', ')}` : ''}`;
 }
 
 function cells(status: TargetStatus, now: number): string[] {
   const { instance, current, pending } = status;
-  const also = status.problems.length > 1 ? ` (also ${status.problems.slice(1).map((p) => p.state).join(', ')})` : '';
+  const others = [...new Set(status.problems.slice(1).map((p) => p.state))].filter((state) => state !== status.state);
+  const also = others.length > 0 ? ` (also ${others.join(', ')})` : '';
   return [
     status.instanceId,
     instance ? (TYPES[instance.type ?? ''] ?? instance.type ?? '?') : '-',
@@ -77,6 +78,8 @@ function cells(status: TargetStatus, now: number): string[] {
     status.action ?? '-',
   ].map((cell) => shorten(cell, 200));
 }
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 /** `2026-08-05 (in 28d)`, `2026-06-20 (16d ago)`. */
 function dueText(dueAt: string, now: number): string {

@@ -4,6 +4,9 @@
  * and only read calls that return no secret value.
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../local-cloud';
 import { STATUS_ACTIONS } from '../../scripts/status/read';
@@ -194,16 +197,33 @@ describe('npm run status on a staged fleet', () => {
     expect(cloud.truth.requests.length).toBe(before);
   });
 
-  it('runs as the package script: a table on stdout, progress on stderr, exit status 1', async () => {
-    const child = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile('npm', ['run', '--silent', 'status'], { cwd: REPO, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+  /** The package script in a child process, with nothing of this process's environment but PATH, and an empty HOME. */
+  function spawnStatus(childEnv: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+    const home = mkdtempSync(join(tmpdir(), 'status-home-'));
+    return new Promise((resolve) => {
+      execFile('npm', ['run', '--silent', 'status'], { cwd: REPO, env: { PATH: process.env.PATH, HOME: home, ...childEnv }, timeout: 60_000 }, (error, stdout, stderr) => {
         printed.push(stdout, stderr);
+        rmSync(home, { recursive: true, force: true });
         resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
       });
     });
+  }
+
+  it('runs as the package script: a table on stdout, progress on stderr, exit status 1', async () => {
+    const child = await spawnStatus(env);
     expect(child.stderr).toMatch(/status: 10\/10 read/);
     expect(child.stdout).toMatch(/summary: 10 targets, 7 need attention/);
     expect(child.code).toBe(1);
+  });
+
+  it('says once that there are no credentials, and exits 2 before any request', async () => {
+    const before = cloud.truth.requests.length;
+    const { ALIBABA_CLOUD_ACCESS_KEY_ID: _, ALIBABA_CLOUD_ACCESS_KEY_SECRET: __, ...withoutKeys } = env;
+    const child = await spawnStatus({ ...withoutKeys, ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true' });
+    expect(child.stdout).toBe('');
+    expect(child.stderr).toMatch(/^npm run status: no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET .*, or configure the @alicloud\/credentials chain \(.+\)\n$/);
+    expect(child.code).toBe(2);
+    expect(cloud.truth.requests.length).toBe(before);
   });
 });
 
