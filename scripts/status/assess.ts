@@ -128,14 +128,14 @@ export function assess(read: TargetRead, settings: Assessment): TargetStatus {
 }
 
 /** ACSCurrent's age against the interval and the grace. */
-function assessCurrent(version: SecretVersion, settings: Assessment): { view: TargetStatus['current'] & object; problem?: Problem; calm: State } {
-  const view: VersionView & { dueAt?: string } = viewOf(version, settings.now);
+function assessCurrent(version: SecretVersion, settings: Assessment): { view: NonNullable<TargetStatus['current']>; problem?: Problem; calm: State } {
+  const view: NonNullable<TargetStatus['current']> = viewOf(version, settings.now);
   if (isInitialVersion(version.versionId)) {
     return { view, problem: { state: 'secret-missing', message: 'the secret holds no password yet (created by CREATE_MISSING_SECRETS): the database password is not in KMS until the first rotation' }, calm: 'fresh' };
   }
   if (view.ageMs === undefined) return { view, problem: { state: 'unreadable', message: `ACSCurrent (${version.versionId}) has no readable CreateTime` }, calm: 'fresh' };
   const intervalMs = settings.intervalDays * DAY_MS;
-  view.dueAt = new Date(settings.now - view.ageMs + intervalMs).toISOString();
+  view.dueAt = new Date(Date.parse(version.createTime) + intervalMs).toISOString();
   if (view.ageMs >= intervalMs + settings.graceHours * HOUR_MS) {
     return {
       view,

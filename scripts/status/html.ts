@@ -4,13 +4,12 @@
  * attachment or an offline laptop. The attention list comes first, then the secrets' ages as a chart
  * (inline SVG) against the interval and the grace, then every target in a table.
  */
-import { byUrgency, formatAge, MAX_VERSIONS, STATE_MEANINGS, STATES, type State, STUCK_AFTER_MS, type TargetStatus } from './assess';
-import { type StatusReport, summaryLine } from './print';
+import { byUrgency, formatAge, STATE_MEANINGS, STATES, type State, STUCK_AFTER_MS, type TargetStatus } from './assess';
+import { COLUMNS, rowOf, type StatusReport, summaryLine } from './print';
 
 const DAY_MS = 86_400_000;
 /** A group of more targets than this starts folded, so that the chart stays near the top. */
 const OPEN_GROUP_LIMIT = 20;
-const TYPES: Record<string, string> = { replicate: 'replica set', sharding: 'sharded cluster' };
 
 const COLOURS: Record<State, string> = {
   'instance-missing': '#37474f',
@@ -37,7 +36,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 svg{background:#fff;border:1px solid #e0e0e0;max-width:100%;height:auto}
 .legend span{margin-right:12px;white-space:nowrap}.swatch{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
 .scroll{overflow-x:auto}table{border-collapse:collapse;background:#fff;font-size:13px}
-th,td{border:1px solid #e0e0e0;padding:3px 6px;text-align:left;vertical-align:top}td:first-child,td.nowrap{white-space:nowrap}td:last-child{min-width:20em}
+th,td{border:1px solid #e0e0e0;padding:3px 6px;text-align:left;vertical-align:top}td:first-child{white-space:nowrap}td:last-child{min-width:20em}
 th{background:#eeeeee;position:sticky;top:0}tr.attention td:first-child{border-left:4px solid #c62828}
 `;
 
@@ -145,33 +144,23 @@ function chart(targets: TargetStatus[], intervalDays: number, graceHours: number
 }
 
 function tableSection(report: StatusReport): string {
-  const header = ['instance', 'type', 'status', 'lock', 'secret', 'current', 'age', 'due', 'pending', 'versions', 'state', 'to do'];
   const now = Date.parse(report.generatedAt);
   const rows = byUrgency(report.targets).map((t) => {
-    const cells = [
-      esc(t.instanceId),
-      esc(t.instance ? (TYPES[t.instance.type ?? ''] ?? t.instance.type ?? '?') : '-'),
-      esc(t.instance?.status ?? '-'),
-      esc(t.instance?.lockMode ?? '-'),
-      esc(t.secretName).replaceAll('/', '/<wbr>'),
-      esc(t.current?.versionId ?? '-'),
-      t.current?.ageMs === undefined ? '-' : formatAge(t.current.ageMs),
-      t.current?.dueAt ? esc(`${t.current.dueAt.slice(0, 10)} (${dueIn(Date.parse(t.current.dueAt) - now)})`) : '-',
-      t.pending ? esc(`${t.pending.versionId} (${t.pending.ageMs === undefined ? 'age unknown' : formatAge(t.pending.ageMs)})`) : '-',
-      t.versionsUsed === undefined ? '-' : `${t.versionsUsed}/${MAX_VERSIONS}`,
-      badge(t.state),
-      esc(t.action ?? '-'),
-    ];
+    const row = rowOf(t, now);
+    const cells = COLUMNS.map((column) => {
+      if (column === 'state') return badge(t.state) + esc(row.state.slice(t.state.length));
+      if (column === 'secret') return esc(row.secret).replaceAll('/', '/<wbr>');
+      return esc(row[column]);
+    });
     return `<tr class="${t.attention ? 'attention' : 'calm-row'}" data-instance="${esc(t.instanceId)}">${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
   });
   return `<section id="fleet"><h2>Every target (${report.targets.length})</h2><div class="scroll"><table>
-<thead><tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr></thead>
+<thead><tr>${COLUMNS.map((h) => `<th>${h}</th>`).join('')}</tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody></table></div></section>`;
 }
 
-const dueIn = (ms: number) => (ms >= 0 ? `in ${formatAge(ms)}` : `${formatAge(-ms)} ago`);
 const badge = (state: State) => `<span class="state" style="background:${COLOURS[state]}">${state}</span>`;
 const fix = (n: number) => String(Math.round(n * 10) / 10);
 

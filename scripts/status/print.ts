@@ -40,7 +40,8 @@ export function printTable(report: StatusReport, filtered: boolean): string {
   ];
   const rows = byUrgency(report.targets);
   if (rows.length > 0) {
-    lines.push(...table(['instance', 'type', 'status', 'lock', 'secret', 'current', 'age', 'due', 'pending', 'versions', 'state', 'to do'], rows.map((row) => cells(row, Date.parse(report.generatedAt)))));
+    const now = Date.parse(report.generatedAt);
+    lines.push(...table([...COLUMNS], rows.map((row) => COLUMNS.map((column) => shorten(rowOf(row, now)[column], 200)))));
   } else {
     lines.push(filtered ? '  no target matches --only' : '  no targets');
   }
@@ -59,24 +60,28 @@ export function summaryLine(summary: FleetSummary): string {
   return `summary: ${plural(summary.targets, 'target')}, ${attention}${counts.length > 0 ? `: ${counts.join(', ')}` : ''}`;
 }
 
-function cells(status: TargetStatus, now: number): string[] {
+/** The table's columns, and what each shows of a target. */
+export const COLUMNS = ['instance', 'type', 'status', 'lock', 'secret', 'current', 'age', 'due', 'pending', 'versions', 'state', 'to do'] as const;
+export type Column = (typeof COLUMNS)[number];
+
+/** A target's row, as plain text (neither shortened nor escaped). */
+export function rowOf(status: TargetStatus, now: number): Record<Column, string> {
   const { instance, current, pending } = status;
   const others = [...new Set(status.problems.slice(1).map((p) => p.state))].filter((state) => state !== status.state);
-  const also = others.length > 0 ? ` (also ${others.join(', ')})` : '';
-  return [
-    status.instanceId,
-    instance ? (TYPES[instance.type ?? ''] ?? instance.type ?? '?') : '-',
-    instance?.status ?? '-',
-    instance?.lockMode ?? '-',
-    status.secretName,
-    current?.versionId ?? '-',
-    current?.ageMs === undefined ? '-' : formatAge(current.ageMs),
-    current?.dueAt ? dueText(current.dueAt, now) : '-',
-    pending ? `${pending.versionId} (${pending.ageMs === undefined ? 'age unknown' : formatAge(pending.ageMs)})` : '-',
-    status.versionsUsed === undefined ? '-' : `${status.versionsUsed}/${MAX_VERSIONS}`,
-    `${status.state}${also}`,
-    status.action ?? '-',
-  ].map((cell) => shorten(cell, 200));
+  return {
+    instance: status.instanceId,
+    type: instance ? (TYPES[instance.type ?? ''] ?? instance.type ?? '?') : '-',
+    status: instance?.status ?? '-',
+    lock: instance?.lockMode ?? '-',
+    secret: status.secretName,
+    current: current?.versionId ?? '-',
+    age: current?.ageMs === undefined ? '-' : formatAge(current.ageMs),
+    due: current?.dueAt ? dueText(current.dueAt, now) : '-',
+    pending: pending ? `${pending.versionId} (${pending.ageMs === undefined ? 'age unknown' : formatAge(pending.ageMs)})` : '-',
+    versions: status.versionsUsed === undefined ? '-' : `${status.versionsUsed}/${MAX_VERSIONS}`,
+    state: `${status.state}${others.length > 0 ? ` (also ${others.join(', ')})` : ''}`,
+    'to do': status.action ?? '-',
+  };
 }
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
