@@ -7,8 +7,7 @@ import type { KmsClient } from '../../shared/clients/kms';
 import { $Kms } from '../../shared/clients/kms';
 import { OperationError, toServiceError } from '../../shared/clients/errors';
 import { OWN_CODES, SERVICE_CODES } from '../../shared/codes';
-import { shown } from '../../shared/format';
-import { ACS_CURRENT, ACS_PENDING, type SecretVersion, checkedLabels, unreadableVersions } from './versions';
+import { ACS_CURRENT, ACS_PENDING, type SecretVersion, checkedLabels, unreadableVersions, versionsOf } from './versions';
 
 /** One version as GetSecretValue gives it: its labels (checked to be a list of names) and its data. */
 export interface StoredVersion {
@@ -120,18 +119,4 @@ export class KmsSecretStore implements SecretStore {
       throw err;
     }
   }
-}
-
-/** The versions of one ListSecretVersionIds page; an answer without the documented shape is refused. */
-export function versionsOf(page: $Kms.ListSecretVersionIdsResponse): SecretVersion[] {
-  const items: unknown = page.versionIds?.versionId ?? [];
-  if (!Array.isArray(items)) throw unreadableVersions('VersionIds.VersionId is not a list');
-  return items.map((item: Partial<$Kms.ListSecretVersionIdsResponseVersionIdsVersionId> | null) => {
-    const versionId: unknown = item?.versionId;
-    if (typeof versionId !== 'string' || versionId === '') throw unreadableVersions('a version has no VersionId');
-    const stages: unknown = item?.versionStages?.versionStage ?? [];
-    if (!Array.isArray(stages) || stages.some((stage) => typeof stage !== 'string')) throw unreadableVersions(`the stages of version ${shown(versionId)} are not a list of names`);
-    const createTime: unknown = item?.createTime;
-    return { versionId, createTime: typeof createTime === 'string' ? createTime : '', stages: stages as string[] };
-  });
 }

@@ -3,8 +3,9 @@
  * have the shape KMS promises before any decision is taken on them. No password ever passes through here.
  */
 import { OperationError } from '../../shared/clients/errors';
-import { ACS_CURRENT, ACS_PENDING } from '../../shared/clients/kms';
+import { type $Kms, ACS_CURRENT, ACS_PENDING } from '../../shared/clients/kms';
 import { OWN_CODES } from '../../shared/codes';
+import { shown } from '../../shared/format';
 
 export { ACS_CURRENT, ACS_PENDING, ACS_PREVIOUS } from '../../shared/clients/kms';
 
@@ -39,4 +40,18 @@ export function checkedLabels(versions: SecretVersion[]): SecretVersion[] {
   if (count(ACS_CURRENT) !== 1) throw unreadableVersions(`${count(ACS_CURRENT)} versions carry ACSCurrent`);
   if (count(ACS_PENDING) > 1) throw unreadableVersions(`${count(ACS_PENDING)} versions carry ACSPending`);
   return versions;
+}
+
+/** The versions of one ListSecretVersionIds page; an answer without the documented shape is refused. */
+export function versionsOf(page: $Kms.ListSecretVersionIdsResponse): SecretVersion[] {
+  const items: unknown = page.versionIds?.versionId ?? [];
+  if (!Array.isArray(items)) throw unreadableVersions('VersionIds.VersionId is not a list');
+  return items.map((item: Partial<$Kms.ListSecretVersionIdsResponseVersionIdsVersionId> | null) => {
+    const versionId: unknown = item?.versionId;
+    if (typeof versionId !== 'string' || versionId === '') throw unreadableVersions('a version has no VersionId');
+    const stages: unknown = item?.versionStages?.versionStage ?? [];
+    if (!Array.isArray(stages) || stages.some((stage) => typeof stage !== 'string')) throw unreadableVersions(`the stages of version ${shown(versionId)} are not a list of names`);
+    const createTime: unknown = item?.createTime;
+    return { versionId, createTime: typeof createTime === 'string' ? createTime : '', stages: stages as string[] };
+  });
 }
