@@ -78,7 +78,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     region: state.region,
     accountId: state.accountId,
     roleKey,
-    env: { ALIBABA_CLOUD_REGION_ID: state.region, DDS_ENDPOINT: endpoint, KMS_ENDPOINT: endpoint, FC_ENDPOINT: endpoint },
+    env: { ALIBABA_CLOUD_REGION_ID: state.region, DDS_ENDPOINT: endpoint, KMS_ENDPOINT: endpoint, ROTATION_FC_ENDPOINT: endpoint },
   });
   const gateway = new Gateway({
     region: state.region,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApiError } from '../http/api-error';
 import { DeployedFunction, FunctionRetiredError, type Platform } from './deployed-function';
+import { assertEnvironmentAccepted } from './environment-limits';
 import { acceptedResponse, errorResponse, fcErrors, invocationResponse, parseInvokeRequest, type InvokeRequest } from './invoke-api';
 import { readServerlessYaml, type ServerlessYamlOptions } from './serverless-yaml';
 import type {
@@ -64,10 +65,14 @@ export class LocalFc implements FcGateway {
     this.retryDelayMs = options.asyncRetryDelayMs ?? ((retry) => 100 * retry);
   }
 
-  /** Deploys a function (a snapshot of its code is taken now); one with the same name is replaced. */
+  /**
+   * Deploys a function (a snapshot of its code is taken now); one with the same name is replaced.
+   * Environment variables FC would refuse are refused with its `InvalidArgument` (environment-limits.ts).
+   */
   register(spec: FunctionSpec): void {
     if (this.closed) throw new Error('the local FC is closed');
     validateSpec(spec);
+    assertEnvironmentAccepted(spec.environment);
     const previous = this.functions.get(spec.name);
     this.deployments += 1;
     const codeDir = path.join(this.workDir(), `${this.deployments}-${spec.name}`, 'code');

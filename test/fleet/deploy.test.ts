@@ -35,7 +35,7 @@ describe('s.yaml: the fleet dispatcher', () => {
     const variables = dispatch.props.environmentVariables;
     expect(Object.keys(variables).filter((name) => !known.has(name))).toEqual([]);
     // The rotate function refuses an instance outside its own targets: both must see the same fleet.
-    for (const name of ['ROTATION_TARGETS', 'ROTATION_TAG', 'SECRET_NAME_TEMPLATE', 'EVENT_SOURCES', 'ALIBABA_CLOUD_REGION_ID', 'DDS_ENDPOINT', 'FC_ENDPOINT']) {
+    for (const name of ['ROTATION_TARGETS', 'ROTATION_TAG', 'SECRET_NAME_TEMPLATE', 'EVENT_SOURCES', 'ALIBABA_CLOUD_REGION_ID', 'DDS_ENDPOINT', 'ROTATION_FC_ENDPOINT']) {
       expect(variables[name], name).toBe(rotate.props.environmentVariables[name]);
     }
     expect(loadConfig(variables)).toMatchObject({ rotationTag: { key: 'rotation', value: 'enabled' }, regionId: 'cn-shanghai', apiRates: { dds: 20 } });
