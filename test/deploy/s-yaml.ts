@@ -74,6 +74,14 @@ export function triggerLayoutProblems(triggers: readonly Pick<Trigger, 'triggerN
   return problems;
 }
 
+/**
+ * The environment variables the file shows as commented-out examples (`# NAME: value` at the
+ * indentation of a function's environmentVariables), for the operator to uncomment.
+ */
+export function commentedVariables(): string[] {
+  return [...readFileSync(S_YAML_PATH, 'utf8').matchAll(/^ {8}# ([A-Z][A-Z0-9_]*): \S/gm)].map((m) => m[1]);
+}
+
 /** The single fc3 resource of the file, as the tests expect it. */
 export function rotateFunction(env: Record<string, string> = {}): FunctionProps {
   return readSYaml(env).resources.rotate.props;
