@@ -73,12 +73,13 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
   });
   const host = `127.0.0.1:${port}`;
   const endpoint = `http://${host}`;
-  const roleKey = functionRoleKey(keys);
+  const roleKey = functionRoleKey(keys, state.accessKeys);
   const fc = createLocalFc({
     region: state.region,
     accountId: state.accountId,
     roleKey,
-    env: { ALIBABA_CLOUD_REGION_ID: state.region, DDS_ENDPOINT: endpoint, KMS_ENDPOINT: endpoint, FC_ENDPOINT: endpoint },
+    roleKeys: roleKeysByArn(state.accessKeys),
+    env: { ALIBABA_CLOUD_REGION_ID: state.region, DDS_ENDPOINT: endpoint, KMS_ENDPOINT: endpoint, ROTATION_FC_ENDPOINT: endpoint },
   });
   const gateway = new Gateway({
     region: state.region,
@@ -141,9 +142,11 @@ function acceptedKeys(fixtureKeys: FixtureAccessKey[], source: string): Map<stri
  * The STS key functions run with (`context.credentials`): the fixture's first STS key, or, if it
  * has none, one made up now that only the functions know (the gateway accepts it all the same).
  */
-function functionRoleKey(keys: Map<string, AccessKey>): RoleKey {
+/** The STS key of functions whose role no fixture key stands for: the first such key without a `role`, else a new one. */
+function functionRoleKey(keys: Map<string, AccessKey>, fixtureKeys: FixtureAccessKey[]): RoleKey {
+  const forRoles = new Set(fixtureKeys.filter((k) => k.role !== undefined).map((k) => k.id));
   for (const key of keys.values()) {
-    if (key.securityToken !== undefined) return { id: key.id, secret: key.secret, securityToken: key.securityToken };
+    if (key.securityToken !== undefined && !forRoles.has(key.id)) return { id: key.id, secret: key.secret, securityToken: key.securityToken };
   }
   const made: RoleKey = {
     id: `STS.LocalFcRole${randomBytes(6).toString('hex')}`,
@@ -152,6 +155,13 @@ function functionRoleKey(keys: Map<string, AccessKey>): RoleKey {
   };
   keys.set(made.id, made);
   return made;
+}
+
+/** The fixture's STS keys that stand for a role (`role`), by its ARN. */
+function roleKeysByArn(fixtureKeys: FixtureAccessKey[]): Record<string, RoleKey> {
+  return Object.fromEntries(
+    fixtureKeys.flatMap((k) => (k.role !== undefined && k.securityToken !== undefined ? [[k.role, { id: k.id, secret: k.secret, securityToken: k.securityToken }]] : [])),
+  );
 }
 
 function listen(server: Server, port: number): Promise<number> {

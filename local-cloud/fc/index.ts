@@ -9,6 +9,9 @@
  *   fc.invocations, fc.asyncOutcomes, fc.pids(), await fc.whenIdle(), await fc.close()
  *
  * How it behaves, and where that comes from:
+ * - Deploying refuses environment variables FC refuses (`InvalidArgument`): names beginning with
+ *   `FC_` (reserved), names that are not a letter then letters, digits and `_`, and more than
+ *   4 KB in all (environment-limits.ts says how that is counted).
  * - Deploying snapshots the code into a temporary directory with no `node_modules` above it (as
  *   FC's `/code`), so a bundle that is not self-contained fails here as it would there.
  * - Each instance is a child process (`node runner.cjs`, no loader, no inherited environment but
@@ -30,6 +33,13 @@
  *   A reused `x-fc-async-task-id` is refused with 409. A sync call finding every reserved slot
  *   busy gets 429. Unlike FC, events have no maximum age and timers do not fire on a schedule.
  */
+export {
+  assertEnvironmentAccepted,
+  ENVIRONMENT_SIZE_LIMIT_BYTES,
+  environmentProblems,
+  environmentSize,
+  InvalidEnvironmentError,
+} from './environment-limits';
 export { createLocalFc, LocalFc, type LocalFcOptions } from './local-fc';
 export { readServerlessYaml, type ServerlessYamlOptions } from './serverless-yaml';
 export type {

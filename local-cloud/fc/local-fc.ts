@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApiError } from '../http/api-error';
 import { DeployedFunction, FunctionRetiredError, type Platform } from './deployed-function';
+import { assertEnvironmentAccepted } from './environment-limits';
 import { acceptedResponse, errorResponse, fcErrors, invocationResponse, parseInvokeRequest, type InvokeRequest } from './invoke-api';
 import { readServerlessYaml, type ServerlessYamlOptions } from './serverless-yaml';
 import type {
@@ -23,6 +24,8 @@ export interface LocalFcOptions {
   accountId: string;
   /** The function role's STS key: `context.credentials` and the `ALIBABA_CLOUD_*` variables of every function. */
   roleKey: RoleKey;
+  /** STS keys by role ARN: a function whose `role` names one runs with it instead of `roleKey`. */
+  roleKeys?: Record<string, RoleKey>;
   /** Variables every function gets (e.g. endpoints pointing back at the local cloud); a function's own `environment` wins. */
   env?: Record<string, string>;
   /** Pause before async retry `n` (1-based); default 100 ms × n (FC waits longer; tests should not). */
@@ -53,6 +56,7 @@ export class LocalFc implements FcGateway {
   private readonly idleWaiters: Array<() => void> = [];
   private readonly retiring = new Set<Promise<void>>();
   private readonly platform: Platform;
+  private readonly roleKeys: Map<string, RoleKey>;
   private readonly retryDelayMs: (retry: number) => number;
   private pendingAsync = 0;
   private deployments = 0;
@@ -61,17 +65,22 @@ export class LocalFc implements FcGateway {
 
   constructor(options: LocalFcOptions) {
     this.platform = { region: options.region, accountId: options.accountId, roleKey: options.roleKey, env: { ...options.env } };
+    this.roleKeys = new Map(Object.entries(options.roleKeys ?? {}).map(([arn, key]) => [arn.toLowerCase(), key]));
     this.retryDelayMs = options.asyncRetryDelayMs ?? ((retry) => 100 * retry);
   }
 
-  /** Deploys a function (a snapshot of its code is taken now); one with the same name is replaced. */
+  /**
+   * Deploys a function (a snapshot of its code is taken now); one with the same name is replaced.
+   * Environment variables FC would refuse are refused with its `InvalidArgument` (environment-limits.ts).
+   */
   register(spec: FunctionSpec): void {
     if (this.closed) throw new Error('the local FC is closed');
     validateSpec(spec);
+    assertEnvironmentAccepted(spec.environment);
     const previous = this.functions.get(spec.name);
     this.deployments += 1;
     const codeDir = path.join(this.workDir(), `${this.deployments}-${spec.name}`, 'code');
-    this.functions.set(spec.name, new DeployedFunction(spec, codeDir, this.platform));
+    this.functions.set(spec.name, new DeployedFunction(spec, codeDir, { ...this.platform, roleKey: this.roleKeyFor(spec) }));
     if (previous) {
       const retired = previous.retire().finally(() => this.retiring.delete(retired));
       this.retiring.add(retired);
@@ -88,6 +97,11 @@ export class LocalFc implements FcGateway {
     const specs = readServerlessYaml(file, { accountId: this.platform.accountId, ...options, env });
     for (const spec of specs) this.register(spec);
     return specs;
+  }
+
+  /** RAM role names are case-insensitive, and so are their ARNs here. */
+  private roleKeyFor(spec: FunctionSpec): RoleKey {
+    return (spec.role && this.roleKeys.get(spec.role.toLowerCase())) || this.platform.roleKey;
   }
 
   /** Like `s concurrency put --reserved-concurrency n` (undefined removes the limit). */

@@ -2,7 +2,8 @@
  * Reads the functions a Serverless Devs `s.yaml` (edition 3, component `fc3`) declares into
  * FunctionSpecs. Of the YAML's expressions it resolves `${vars.name}`, `${env(NAME)}`,
  * `${env('NAME', 'default')}` and `${config('AccountID')}`, and only in the fields the local FC
- * uses, so an account-specific value elsewhere (a role ARN, a VPC id) needs no value here.
+ * uses (the role ARN among them, to pick the function's STS key), so an account-specific value
+ * elsewhere (a VPC id, a log project) needs no value here.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -64,12 +65,18 @@ function toFunctionSpec(props: Props, at: string, resolver: ExpressionResolver, 
     environment: environmentOf(pick(props, 'environmentVariables'), `${at}.environmentVariables`, resolver),
     maxAsyncRetryAttempts: optionalNumber('asyncInvokeConfig.maxAsyncRetryAttempts'),
     maxConcurrency: optionalNumber('concurrencyConfig.reservedConcurrency'),
+    ...roleOf(get('role')),
     destinations: {
       onSuccess: onSuccess === undefined ? undefined : String(onSuccess),
       onFailure: onFailure === undefined ? undefined : String(onFailure),
     },
     triggers: timerTriggersOf(pick(props, 'triggers'), `${at}.triggers`, resolver),
   };
+}
+
+/** An empty role (s.yaml's `${env('ROTATION_ROLE_ARN', '')}` unset) is no role. */
+function roleOf(value: unknown): { role?: string } {
+  return typeof value === 'string' && value !== '' ? { role: value } : {};
 }
 
 function environmentOf(value: unknown, at: string, resolver: ExpressionResolver): Record<string, string> {

@@ -27,6 +27,11 @@ export interface FunctionSpec {
   maxAsyncRetryAttempts?: number;
   /** The function's reserved concurrency: instances that may run at once. Unset: unlimited. */
   maxConcurrency?: number;
+  /**
+   * The RAM role the function runs as (s.yaml's `role`, an ARN): the local FC hands the function the
+   * STS key it holds for that role, else its default role key.
+   */
+  role?: string;
   /** ARNs of the async destinations, as `asyncInvokeConfig.destinationConfig` names them. */
   destinations?: { onSuccess?: string; onFailure?: string };
   triggers?: TimerTrigger[];

@@ -30,6 +30,8 @@ export interface FixtureAccessKey {
   securityToken?: string;
   /** A RAM policy document, passed through for the policy evaluator. */
   policy?: Record<string, unknown>;
+  /** STS keys only: the RAM role ARN it stands for; the local FC hands it to functions running as that role. */
+  role?: string;
 }
 
 export interface FixtureInstance {
@@ -143,17 +145,20 @@ class FixtureReader {
   }
 
   private accessKey(raw: unknown, path: string): FixtureAccessKey | undefined {
-    if (!this.object(raw, path, ['id', 'secret', 'securityToken', 'policy'])) return undefined;
+    if (!this.object(raw, path, ['id', 'secret', 'securityToken', 'policy', 'role'])) return undefined;
     const id = this.string(raw, 'id', path, { required: true });
     const secret = this.string(raw, 'secret', path, { required: true, secret: true });
     const securityToken = this.string(raw, 'securityToken', path, { secret: true });
     if (raw.policy !== undefined && !isObject(raw.policy)) {
       this.problems.push(`${path}.policy: must be a RAM policy document (an object), got ${describe(raw.policy)}`);
     }
+    const role = this.string(raw, 'role', path, { pattern: /^acs:ram::\d+:role\/[\w.-]+$/, hint: 'a role ARN such as "acs:ram::1234567890123456:role/rotation"' });
+    if (role !== undefined && securityToken === undefined) this.problems.push(`${path}.role: only an STS key (with a securityToken) stands for a role`);
     if (id === undefined || secret === undefined) return undefined;
     const key: FixtureAccessKey = { id, secret };
     if (securityToken !== undefined) key.securityToken = securityToken;
     if (isObject(raw.policy)) key.policy = raw.policy;
+    if (role !== undefined) key.role = role;
     return key;
   }
 

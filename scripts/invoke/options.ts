@@ -22,7 +22,7 @@ How:
   --json               print the report (or an error object) as JSON
   --function-name NAME default ${DEFAULT_FUNCTION_NAME}
   --region ID          default $ALIBABA_CLOUD_REGION_ID
-  --endpoint HOST|URL  default $FC_ENDPOINT, else <account-id>.<region>.fc.aliyuncs.com
+  --endpoint HOST|URL  default $ROTATION_FC_ENDPOINT, else <account-id>.<region>.fc.aliyuncs.com
   --account-id ID      for the default endpoint; default $ALIBABA_CLOUD_ACCOUNT_ID
   -h, --help           this text
 
@@ -63,7 +63,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedComm
     event: eventOf(values),
     async: values.async ?? false,
     json: values.json ?? false,
-    endpoint: endpointOf(values.endpoint ?? nonEmpty(env.FC_ENDPOINT), regionId, values['account-id'] ?? nonEmpty(env.ALIBABA_CLOUD_ACCOUNT_ID)),
+    endpoint: endpointOf(values.endpoint ?? nonEmpty(env.ROTATION_FC_ENDPOINT), regionId, values['account-id'] ?? nonEmpty(env.ALIBABA_CLOUD_ACCOUNT_ID)),
   };
   if (!/^[A-Za-z_][A-Za-z0-9_-]{0,127}$/.test(command.functionName)) throw new UsageError(`--function-name ${JSON.stringify(command.functionName)} is not a function name`);
   if (regionId) command.regionId = regionId;
@@ -129,7 +129,7 @@ function eventOf(values: Values): Buffer {
 function endpointOf(raw: string | undefined, regionId: string | undefined, accountId: string | undefined): Endpoint {
   if (raw !== undefined) return parseEndpoint(raw);
   if (!regionId || !accountId) {
-    throw new UsageError('no FC endpoint: give --endpoint (or FC_ENDPOINT), or --region and --account-id (or ALIBABA_CLOUD_REGION_ID and ALIBABA_CLOUD_ACCOUNT_ID)');
+    throw new UsageError('no FC endpoint: give --endpoint (or ROTATION_FC_ENDPOINT), or --region and --account-id (or ALIBABA_CLOUD_REGION_ID and ALIBABA_CLOUD_ACCOUNT_ID)');
   }
   if (!/^\d{1,32}$/.test(accountId)) throw new UsageError(`the account id must be digits, got ${JSON.stringify(accountId)}`);
   if (!/^[a-z]{2,}(-[a-z0-9]+)+$/.test(regionId)) throw new UsageError(`the region must be a region id such as cn-hangzhou, got ${JSON.stringify(regionId)}`);

@@ -174,7 +174,7 @@ function actionFor(status: TargetStatus): string | undefined {
       return status.source === 'ROTATION_TARGETS' ? 'correct the instance id in ROTATION_TARGETS, or remove it' : 'check the region and the instance id';
     case 'unreadable': {
       const message = status.problems[0].message;
-      if (/Forbidden/.test(message)) return 'grant these credentials the read-only policy (deploy/ram-policy-status.template.json), then run status again';
+      if (/Forbidden/.test(message)) return 'grant these credentials the read-only policy (npm run render-policy -- --function status), then run status again';
       if (/Throttling|Timeout|ECONN|ServiceUnavailable|InternalError/.test(message)) return 'run status again (with a lower --concurrency, DDS_QPS or KMS_QPS if throttled)';
       return 'read the error: the function would fail on it too';
     }

@@ -67,7 +67,7 @@ export async function runStatus(argv: string[], io: StatusIo): Promise<number> {
     });
   } catch (error) {
     if (!(error instanceof DiscoveryError)) throw error;
-    io.stderr(`npm run status: ${printable(error.message)}\nWithout that list the fleet is unknown; grant dds:DescribeDBInstances (deploy/ram-policy-status.template.json) or check ROTATION_TAG.\n`);
+    io.stderr(`npm run status: ${printable(error.message)}\nWithout that list the fleet is unknown; grant dds:DescribeDBInstances (npm run render-policy -- --function status --tag-discovery) or check ROTATION_TAG.\n`);
     return ATTENTION;
   }
 

@@ -61,20 +61,22 @@ export function instanceIdsOf(event: Json): string[] {
 }
 
 /**
- * EventBridge matching for the pattern forms s.yaml uses: every field of the pattern must be
- * present; a list matches one of its exact values; an object matches nested fields.
+ * EventBridge matching for the pattern forms s.yaml uses: a list matches one of its exact values,
+ * or `{"exists": false}` an absent field (`true` a present one); an object matches nested fields;
+ * every field of the pattern must match. Any other operator is an error.
  */
 export function matchesPattern(pattern: Json, event: Json): boolean {
   return Object.entries(pattern).every(([field, expected]) => {
     const actual = event[field];
-    if (Array.isArray(expected)) {
-      if (expected.some((v) => typeof v === 'object' && v !== null)) {
-        throw new Error(`pattern operator in "${field}" is not supported by this checker`);
-      }
-      return expected.includes(actual);
-    }
+    if (Array.isArray(expected)) return expected.some((value) => matchesValue(value, field, actual, field in event));
     return isObject(expected) && isObject(actual) && matchesPattern(expected, actual);
   });
+}
+
+function matchesValue(expected: unknown, field: string, actual: unknown, present: boolean): boolean {
+  if (!isObject(expected)) return present && expected === actual;
+  if (Object.keys(expected).join() === 'exists' && typeof expected.exists === 'boolean') return expected.exists === present;
+  throw new Error(`pattern operator ${JSON.stringify(expected)} in "${field}" is not supported by this checker`);
 }
 
 /** Every `source` a pattern accepts. */

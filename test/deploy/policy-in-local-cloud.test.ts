@@ -36,10 +36,11 @@ describe('the rendered policy in the local cloud', () => {
   beforeAll(async () => {
     const demo = JSON.parse(readFileSync(DEMO_FIXTURE_PATH, 'utf8')) as { region: string; accountId: string; accessKeys: object[] };
     const policy = renderPolicy({
+      function: 'rotate',
       accountId: demo.accountId,
       region: demo.region,
       secretPrefix: 'mongodb/',
-      instancePattern: 'dds-*',
+      instances: ['dds-*'],
       tagDiscovery: true,
       createMissingSecrets: false,
     });

@@ -5,7 +5,8 @@
  * action of a statement, the run fails with the service's RAM code and a message naming the
  * action, and no password is lost. Instances and secrets outside the policy's ARNs are refused.
  * The handler runs in-process (fast); the last suite runs the built bundles deployed from s.yaml,
- * the rotate function on its timer and the fleet dispatcher handing targets to it.
+ * each as its own role with its own rendered policy: the rotate function on its timer, and the
+ * fleet dispatcher handing targets to it.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,6 +30,9 @@ import { PROJECT_ROOT } from './s-yaml';
 const ACCOUNT = '1234567890123456';
 const ADMIN_KEY = { id: 'LTAI5tPolicySuiteAdmin', secret: 'policy-suite-admin-secret' };
 const ROLE_KEY = { id: 'STS.PolicySuiteRole', secret: 'policy-suite-role-secret', securityToken: 'policy-suite-role-token' };
+const DISPATCH_KEY = { id: 'STS.PolicySuiteDispatch', secret: 'policy-suite-dispatch-secret', securityToken: 'policy-suite-dispatch-token' };
+const ROTATE_ROLE_ARN = `acs:ram::${ACCOUNT}:role/mongodb-rotation`;
+const DISPATCH_ROLE_ARN = `acs:ram::${ACCOUNT}:role/mongodb-rotation-dispatch`;
 const INSTANCE_PATTERN = 'dds-bp1*';
 const TAG = { rotation: 'enabled' };
 
@@ -46,7 +50,8 @@ const PENDING_PASSWORD = 'Pend#Policy-2026x';
 
 const TIMER_EVENT = { triggerTime: '2026-11-27T03:00:00Z', triggerName: 'daily-rotation', payload: '{"reason":"scheduled"}' };
 
-function policyFixture(policy: PolicyDocument): object {
+/** `policy` on the rotate role's key, `dispatchPolicy` (if any) on the dispatcher role's key. */
+function policyFixture(policy: PolicyDocument, dispatchPolicy?: PolicyDocument): object {
   const rs = target(RS, { tags: TAG });
   rs.secret.versions.push({ versionId: 'v-pending-earlier-run', password: PENDING_PASSWORD, stages: ['ACSPending'], createTime: '-1d' });
   const sharded = target(SHARDED, { type: 'sharding', tags: TAG });
@@ -57,7 +62,8 @@ function policyFixture(policy: PolicyDocument): object {
     instances: [rs, sharded, unsecreted, stranger, misfiled].map((t) => t.instance),
     secrets: [rs.secret, sharded.secret, stranger.secret, { ...misfiled.secret, name: MISFILED_SECRET }],
   });
-  return { ...base, accountId: ACCOUNT, accessKeys: [ADMIN_KEY, { ...ROLE_KEY, policy }] };
+  const dispatchKeys = dispatchPolicy ? [{ ...DISPATCH_KEY, role: DISPATCH_ROLE_ARN, policy: dispatchPolicy }] : [];
+  return { ...base, accountId: ACCOUNT, accessKeys: [ADMIN_KEY, { ...ROLE_KEY, role: ROTATE_ROLE_ARN, policy }, ...dispatchKeys] };
 }
 
 type Features = Pick<RenderOptions, 'tagDiscovery' | 'createMissingSecrets'>;
@@ -94,10 +100,21 @@ const EVERY_FEATURE: Deployment = {
   expected: { [RS]: 'resumed', [SHARDED]: 'rotated', [UNSECRETED]: 'rotated' },
 };
 
-const policyOptions = (features: Features): RenderOptions => ({ accountId: ACCOUNT, region: REGION, secretPrefix: 'mongodb/', instancePattern: INSTANCE_PATTERN, ...features });
+const policyOptions = (features: Features): RenderOptions => ({
+  function: 'rotate',
+  accountId: ACCOUNT,
+  region: REGION,
+  secretPrefix: 'mongodb/',
+  instances: [INSTANCE_PATTERN],
+  ...features,
+});
 
-/** What `npm run render-policy -- --account … --region … --secret-prefix mongodb/ --instances 'dds-bp1*' [features]` prints. */
+/** What `npm run render-policy -- --function rotate --account … --region … --secret-prefix mongodb/ --instances 'dds-bp1*' [features]` prints. */
 const shippedPolicy = (features: Features) => renderPolicy(policyOptions(features));
+
+/** What `npm run render-policy -- --function dispatch --account … --region … --tag-discovery --instances 'dds-bp1*'` prints. */
+const dispatchPolicy = () =>
+  renderPolicy({ function: 'dispatch', accountId: ACCOUNT, region: REGION, instances: [INSTANCE_PATTERN], tagDiscovery: true, createMissingSecrets: false });
 
 interface Removal {
   label: string;
@@ -261,13 +278,22 @@ describe('the built bundles deployed from s.yaml under the shipped policy', () =
     if (buildDir) rmSync(buildDir, { recursive: true, force: true });
   });
 
-  /** A local cloud whose functions run with the role key carrying `policy`; returns the deployed names by code folder. */
-  async function deploy(policy: PolicyDocument): Promise<{ current: LocalCloud; rotate: string; dispatch: string }> {
-    const current = await startLocalCloud({ port: 0, fixture: policyFixture(policy) });
+  /**
+   * A local cloud where FC runs each function of s.yaml as the role its `role` names: the rotate role's
+   * key carries `policy`, the dispatcher role's `dispatch` (the dispatcher runs as the rotate role
+   * when none is given). Returns the deployed names by code folder.
+   */
+  async function deploy(policy: PolicyDocument, dispatch?: PolicyDocument): Promise<{ current: LocalCloud; rotate: string; dispatch: string }> {
+    const current = await startLocalCloud({ port: 0, fixture: policyFixture(policy, dispatch) });
     cloud = current;
     const specs = current.fc.registerFromServerlessYaml(join(PROJECT_ROOT, 's.yaml'), {
       codeRoot: buildDir,
-      env: { ROTATION_TAG: 'rotation=enabled', CREATE_MISSING_SECRETS: 'true' },
+      env: {
+        ROTATION_TAG: 'rotation=enabled',
+        CREATE_MISSING_SECRETS: 'true',
+        ROTATION_ROLE_ARN: ROTATE_ROLE_ARN,
+        DISPATCH_ROLE_ARN: dispatch ? DISPATCH_ROLE_ARN : ROTATE_ROLE_ARN,
+      },
     });
     const named = (folder: string) => {
       const spec = specs.find((s) => s.codeDir === join(buildDir, 'dist', folder));
@@ -306,8 +332,8 @@ describe('the built bundles deployed from s.yaml under the shipped policy', () =
     expectNoPasswordLost(current);
   });
 
-  it('fans the fleet out through the dispatcher under the policy rendered with --dispatcher', async () => {
-    const { current, dispatch } = await deploy(renderPolicy({ ...policyOptions(EVERY_FEATURE.features), dispatcher: true }));
+  it('fans the fleet out: the dispatcher under its own policy lists and invokes, each rotation runs under the rotate policy', async () => {
+    const { current, dispatch } = await deploy(shippedPolicy(EVERY_FEATURE.features), dispatchPolicy());
     const invocation = await invokeDispatcher(current, dispatch);
     texts.push(...logsOf(current));
 
@@ -315,11 +341,14 @@ describe('the built bundles deployed from s.yaml under the shipped policy', () =
     expect(JSON.parse(invocation.result!.toString('utf8'))).toMatchObject({ summary: { dispatched: 3, failed: 0 } });
     expect(current.fc.asyncOutcomes.map((o) => o.destination)).toEqual(['onSuccess', 'onSuccess', 'onSuccess']);
     expect(ramRefusals(current)).toEqual([]);
+    const actionsBy = (keyId: string) => new Set(current.truth.requests.filter((r) => r.accessKeyId === keyId).map((r) => `${r.product}:${r.action}`));
+    expect(actionsBy(DISPATCH_KEY.id)).toEqual(new Set(['dds:DescribeDBInstances', 'fc:InvokeFunction']));
+    expect([...actionsBy(ROLE_KEY.id)].filter((a) => a.startsWith('fc:'))).toEqual([]);
     expectRotatedTargets(current, Object.keys(EVERY_FEATURE.expected));
     expectNoPasswordLost(current);
   });
 
-  it('refuses the dispatcher without --dispatcher: AccessDenied on fc:InvokeFunction, nothing rotated', async () => {
+  it('refuses a dispatcher that runs as the rotate role: its policy has no fc:InvokeFunction, nothing rotated', async () => {
     const { current, dispatch } = await deploy(shippedPolicy(EVERY_FEATURE.features));
     const invocation = await invokeDispatcher(current, dispatch);
     texts.push(...logsOf(current));

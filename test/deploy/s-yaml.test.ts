@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, loadConfig } from '../../functions/shared/config';
-import { readServerlessYaml } from '../../local-cloud/fc/serverless-yaml';
+import { environmentProblems, readServerlessYaml } from '../../local-cloud/fc';
 import { cronProblems } from './cron';
 import { manualEventProblems, matchesPattern, patternSources } from './event-shapes';
-import { PROJECT_ROOT, readSYaml, rotateFunction, S_YAML_PATH, type Trigger } from './s-yaml';
+import { commentedVariables, PROJECT_ROOT, readSYaml, rotateFunction, S_YAML_PATH, type Trigger, triggerLayoutProblems } from './s-yaml';
 
 const ACCOUNT_ENV = {
   ALIBABA_CLOUD_REGION_ID: 'cn-shanghai',
@@ -56,14 +56,24 @@ describe('s.yaml', () => {
     });
   });
 
-  it('sets exactly the environment variables the config module reads', () => {
-    expect(Object.keys(rotateFunction().environmentVariables).sort()).toEqual([...CONFIG_VARIABLES].sort());
+  it('sets only environment variables the config module reads, and every one of them, or shows it as an example to uncomment', () => {
+    const set = Object.keys(rotateFunction().environmentVariables);
+    expect(set.filter((name) => !(CONFIG_VARIABLES as readonly string[]).includes(name)), 'set, but never read').toEqual([]);
+    const shown = new Set([...set, ...commentedVariables()]);
+    expect(CONFIG_VARIABLES.filter((name) => !shown.has(name)), 'read, but missing from s.yaml').toEqual([]);
+    expect(commentedVariables()).toEqual(['ROTATION_TARGETS_FILE', 'ROTATION_TARGETS_FILE']);
   });
 
   it('gives the function an environment the config module accepts', () => {
     const config = loadConfig(rotateFunction(ACCOUNT_ENV).environmentVariables);
     expect(config).toMatchObject({ regionId: 'cn-shanghai', createMissingSecrets: true, dryRun: false });
     expect(config.targets.map((t) => t.instanceId)).toEqual(['dds-uf6a1b2c3d4e5f6g']);
+  });
+
+  it('gives every function environment variables FC accepts: no reserved FC_ name, 4 KB at most', () => {
+    for (const [key, resource] of Object.entries(readSYaml(ACCOUNT_ENV).resources)) {
+      expect(environmentProblems(resource.props.environmentVariables), key).toEqual([]);
+    }
   });
 
   it('caps the function at one instance so runs for the same targets queue', () => {
@@ -111,7 +121,26 @@ describe('s.yaml', () => {
     });
   });
 
-  describe('EventBridge triggers', () => {
+  describe('triggers, as fc3 deploys them', () => {
+    it('lets fc3 deploy every trigger: one EventBridge trigger per function at most, listed last', () => {
+      for (const [key, resource] of Object.entries(readSYaml().resources)) {
+        expect(triggerLayoutProblems(resource.props.triggers ?? []), key).toEqual([]);
+      }
+    });
+
+    it('would catch a layout fc3 can leave half deployed', () => {
+      const timer = { triggerName: 'daily', triggerType: 'timer' };
+      const incident = (name: string) => ({ triggerName: name, triggerType: 'eventbridge' });
+      expect(triggerLayoutProblems([timer, incident('a'), incident('b')])).toEqual([
+        '2 EventBridge triggers (a, b): fc3 skips those after the first unchanged one; merge their patterns into one',
+        'b follows the EventBridge trigger a: fc3 skips them while it is unchanged; list it last',
+      ]);
+      expect(triggerLayoutProblems([incident('a'), timer])).toHaveLength(1);
+      expect(triggerLayoutProblems([timer, incident('a')])).toEqual([]);
+    });
+  });
+
+  describe('EventBridge trigger', () => {
     const triggers = triggersOfType('eventbridge');
 
     it('invoke asynchronously from the default event bus', () => {
@@ -131,7 +160,7 @@ describe('s.yaml', () => {
 
     it('deliver the ActionTrail example event', () => {
       const event = readEvent('incident-actiontrail.json');
-      expect(triggers.filter((t) => matchesPattern(eventPattern(t), event)).map((t) => t.triggerName)).toEqual(['incident-actiontrail']);
+      expect(triggers.filter((t) => matchesPattern(eventPattern(t), event)).map((t) => t.triggerName)).toEqual(['incident-response']);
     });
 
     it('narrow ActionTrail to DDS, and never to the resets the function makes itself', () => {
@@ -141,6 +170,12 @@ describe('s.yaml', () => {
       const delivered = (e: Record<string, unknown>) => triggers.some((t) => matchesPattern(eventPattern(t), e));
       expect(delivered(variant({ serviceName: 'Rds' }))).toBe(false);
       expect(delivered(variant({ eventName: 'ResetAccountPassword' }))).toBe(false);
+    });
+
+    it('never delivers a call that failed (ActionTrail sets errorCode): it changed nothing', () => {
+      const event = readEvent('incident-actiontrail.json');
+      const failed = { ...event, data: { ...(event.data as Record<string, unknown>), errorCode: 'Forbidden.RAM', errorMessage: 'denied' } };
+      expect(triggers.some((t) => matchesPattern(eventPattern(t), failed))).toBe(false);
     });
   });
 

@@ -53,6 +53,35 @@ export function readSYaml(env: Record<string, string> = {}): SYaml {
   return { ...(resolve(raw, env, vars) as SYaml), vars };
 }
 
+/**
+ * Why fc3 could leave one of these triggers undeployed: it stops deploying a function's triggers
+ * at the first EventBridge trigger that has not changed (devsapp/fc3
+ * src/subCommands/deploy/impl/trigger.ts returns from its loop there), so no trigger may follow
+ * an EventBridge one, and there is room for one at most.
+ */
+export function triggerLayoutProblems(triggers: readonly Pick<Trigger, 'triggerName' | 'triggerType'>[]): string[] {
+  const eventbridge = triggers.flatMap((t, index) => (t.triggerType === 'eventbridge' ? [index] : []));
+  const problems: string[] = [];
+  if (eventbridge.length > 1) {
+    const names = eventbridge.map((i) => triggers[i].triggerName).join(', ');
+    problems.push(`${eventbridge.length} EventBridge triggers (${names}): fc3 skips those after the first unchanged one; merge their patterns into one`);
+  }
+  const [first] = eventbridge;
+  if (first !== undefined && first < triggers.length - 1) {
+    const after = triggers.slice(first + 1).map((t) => t.triggerName).join(', ');
+    problems.push(`${after} follow${first === triggers.length - 2 ? 's' : ''} the EventBridge trigger ${triggers[first].triggerName}: fc3 skips them while it is unchanged; list it last`);
+  }
+  return problems;
+}
+
+/**
+ * The environment variables the file shows as commented-out examples (`# NAME: value` at the
+ * indentation of a function's environmentVariables), for the operator to uncomment.
+ */
+export function commentedVariables(): string[] {
+  return [...readFileSync(S_YAML_PATH, 'utf8').matchAll(/^ {8}# ([A-Z][A-Z0-9_]*): \S/gm)].map((m) => m[1]);
+}
+
 /** The single fc3 resource of the file, as the tests expect it. */
 export function rotateFunction(env: Record<string, string> = {}): FunctionProps {
   return readSYaml(env).resources.rotate.props;

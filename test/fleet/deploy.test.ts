@@ -23,6 +23,14 @@ describe('s.yaml: the fleet dispatcher', () => {
     expect(dispatch.props).toMatchObject({ runtime: 'nodejs20', code: './dist/dispatch', handler: 'index.handler', functionName: 'prod-mongodb-dispatch', region: 'cn-shanghai' });
   });
 
+  it('runs as a role of its own, apart from the rotate function’s (least privilege per function)', () => {
+    const roles = { ROTATION_ROLE_ARN: 'acs:ram::1234567890123456:role/rotate', DISPATCH_ROLE_ARN: 'acs:ram::1234567890123456:role/dispatch' };
+    const { rotate, dispatch } = resources({ ...DEPLOYER_ENV, ...roles });
+    expect(rotate.props.role).toBe(roles.ROTATION_ROLE_ARN);
+    expect(dispatch.props.role).toBe(roles.DISPATCH_ROLE_ARN);
+    expect(resources(DEPLOYER_ENV).dispatch.props.role, 'no role until one is given').toBe('');
+  });
+
   it('hands targets to the rotate function of the same file', () => {
     const { rotate, dispatch } = resources(DEPLOYER_ENV);
     expect(dispatch.props.environmentVariables.ROTATE_FUNCTION_NAME).toBe(rotate.props.functionName);
@@ -35,7 +43,7 @@ describe('s.yaml: the fleet dispatcher', () => {
     const variables = dispatch.props.environmentVariables;
     expect(Object.keys(variables).filter((name) => !known.has(name))).toEqual([]);
     // The rotate function refuses an instance outside its own targets: both must see the same fleet.
-    for (const name of ['ROTATION_TARGETS', 'ROTATION_TAG', 'SECRET_NAME_TEMPLATE', 'EVENT_SOURCES', 'ALIBABA_CLOUD_REGION_ID', 'DDS_ENDPOINT', 'FC_ENDPOINT']) {
+    for (const name of ['ROTATION_TARGETS', 'ROTATION_TAG', 'SECRET_NAME_TEMPLATE', 'EVENT_SOURCES', 'ALIBABA_CLOUD_REGION_ID', 'DDS_ENDPOINT', 'ROTATION_FC_ENDPOINT']) {
       expect(variables[name], name).toBe(rotate.props.environmentVariables[name]);
     }
     expect(loadConfig(variables)).toMatchObject({ rotationTag: { key: 'rotation', value: 'enabled' }, regionId: 'cn-shanghai', apiRates: { dds: 20 } });

@@ -25,7 +25,9 @@ resources:
       runtime: nodejs20
       code: ./echo
       handler: index.handler
-      role: acs:ram::\${env('NOT_SET_AND_NOT_READ')}:role/unused
+      role: acs:ram::\${config('AccountID')}:role/echo-runner
+      vpcConfig:
+        vpcId: \${env('NOT_SET_AND_NOT_READ')}
       timeout: \${vars.timeout}
       memorySize: 256
       instanceLifecycleConfig:
@@ -122,6 +124,7 @@ describe('local FC: s.yaml', () => {
         },
         maxAsyncRetryAttempts: 1,
         maxConcurrency: 1,
+        role: 'acs:ram::1234567890123456:role/echo-runner',
         destinations: { onSuccess: undefined, onFailure: 'acs:mns:cn-shanghai::/topics/failures/messages' },
         triggers: [
           { name: 'daily', cronExpression: '0 0 3 * * *', payload: '{"reason":"scheduled"}', enable: true },

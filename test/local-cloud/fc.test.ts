@@ -255,6 +255,18 @@ describe('local FC: InvokeFunction through the gateway', () => {
     });
   });
 
+  it('runs a sync invocation once: a failure goes back to the caller, never retried nor sent to the failure destination', async () => {
+    const counter = path.join(newScratch(), 'runs');
+    const onFailure = 'acs:mns:cn-hangzhou:1234567890123456:/topics/rotation-failures/messages';
+    fc.register(spec('flaky-sync', 'flaky', { maxAsyncRetryAttempts: 2, environment: { COUNTER_FILE: counter, FAILURES: '9' }, destinations: { onFailure } }));
+    const response = await invoke(client, 'flaky-sync', '{}');
+    expect(response.status).toBe(200);
+    expect(response.headers['x-fc-error-type']).toBeDefined();
+    await fc.whenIdle();
+    expect(fc.invocations.filter((r) => r.functionName === 'flaky-sync').map((r) => [r.kind, r.attempt, r.status])).toEqual([['sync', 1, 'failed']]);
+    expect(fc.asyncOutcomes.filter((o) => o.functionName === 'flaky-sync')).toEqual([]);
+  });
+
   it('retries an async run that timed out', async () => {
     await invoke(client, 'sleeps', JSON.stringify({ ms: 30_000 }), { type: 'Async', taskId: 'slow_task' });
     await fc.whenIdle();

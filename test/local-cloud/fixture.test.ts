@@ -81,6 +81,20 @@ describe('fixture format', () => {
     expect(fixture.accountId).toBe('5555666677778888');
   });
 
+  it('takes the role an STS key stands for (the local FC hands it to functions running as that role), on STS keys only', () => {
+    const raw = minimal();
+    const role = 'acs:ram::1234567890123456:role/rotation';
+    (raw.accessKeys as Array<Record<string, unknown>>).push({ id: 'STS.Role01', secret: 's', securityToken: 't', role });
+    expect(loadFixture(raw, { now: NOW }).accessKeys[1]).toEqual({ id: 'STS.Role01', secret: 's', securityToken: 't', role });
+
+    (raw.accessKeys as Array<Record<string, unknown>>)[0].role = role;
+    (raw.accessKeys as Array<Record<string, unknown>>)[1].role = 'rotation';
+    expect(problemsOf(raw)).toEqual([
+      'accessKeys[0].role: only an STS key (with a securityToken) stands for a role',
+      'accessKeys[1].role: must be a role ARN such as "acs:ram::1234567890123456:role/rotation", got "rotation"',
+    ]);
+  });
+
   it('names the field path and the fix of every problem at once', () => {
     const raw = minimal();
     const instances = raw.instances as Array<Record<string, unknown>>;

@@ -147,7 +147,7 @@ describe('hostile input is refused before any call', () => {
     );
     const cases = fc.oneof(
       fc.tuple(fc.constantFrom(...fuzzed), badValue),
-      fc.tuple(fc.constantFrom<ConfigVariable>('DDS_ENDPOINT', 'KMS_ENDPOINT', 'FC_ENDPOINT'), badEndpoint),
+      fc.tuple(fc.constantFrom<ConfigVariable>('DDS_ENDPOINT', 'KMS_ENDPOINT', 'ROTATION_FC_ENDPOINT'), badEndpoint),
       fc.tuple(fc.constant<ConfigVariable>('VERIFY_TLS_CA_FILE'), fc.string({ minLength: 1 }).filter((s) => s.trim() !== '')),
     );
     await fc.assert(

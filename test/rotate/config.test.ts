@@ -40,7 +40,7 @@ describe('configuration', () => {
       ALIBABA_CLOUD_REGION_ID: 'ap-southeast-1',
       DDS_ENDPOINT: 'http://127.0.0.1:8080',
       KMS_ENDPOINT: 'kms-vpc.ap-southeast-1.aliyuncs.com',
-      FC_ENDPOINT: 'https://123.ap-southeast-1.fc.aliyuncs.com/',
+      ROTATION_FC_ENDPOINT: 'https://123.ap-southeast-1.fc.aliyuncs.com/',
       VERIFY_LOGIN: 'true',
       VERIFY_TIMEOUT_MS: '2500',
       VERIFY_TLS: 'true',
@@ -71,7 +71,7 @@ describe('configuration', () => {
     expect([...CONFIG_VARIABLES].sort()).toEqual(
       [
         'ROTATION_TARGETS', 'ROTATION_TAG', 'SECRET_NAME_TEMPLATE', 'ROTATION_INTERVAL_DAYS', 'PASSWORD_LENGTH', 'MAX_CONCURRENCY',
-        'EVENT_SOURCES', 'DRY_RUN', 'CREATE_MISSING_SECRETS', 'ALIBABA_CLOUD_REGION_ID', 'DDS_ENDPOINT', 'KMS_ENDPOINT', 'FC_ENDPOINT',
+        'EVENT_SOURCES', 'DRY_RUN', 'CREATE_MISSING_SECRETS', 'ALIBABA_CLOUD_REGION_ID', 'DDS_ENDPOINT', 'KMS_ENDPOINT', 'ROTATION_FC_ENDPOINT',
         'VERIFY_LOGIN', 'VERIFY_TIMEOUT_MS', 'VERIFY_TLS', 'VERIFY_TLS_CA_FILE', 'DDS_QPS', 'KMS_QPS',
       ].sort(),
     );

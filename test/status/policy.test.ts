@@ -1,11 +1,8 @@
 /**
  * What `npm run status` may call, and under which policy: its code calls only the three read actions; the
  * function's policy grants each of them on the same resources, so the function's credentials can run it;
- * the read-only policy (deploy/ram-policy-status.template.json) grants exactly them, and is enough.
+ * the read-only policy (`render-policy --function status`) grants exactly them, and is enough.
  */
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
 import FcClient from '@alicloud/fc20230330';
 import KmsClient from '@alicloud/kms20160120';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,8 +17,6 @@ import { statusJson } from './run';
 import { refuseUnreadable, stagedFleet, statusEnv } from './staged-fleet';
 
 const STATUS_ENTRY = `${PROJECT_ROOT}scripts/status.ts`;
-const READ_ONLY_TEMPLATE = `${PROJECT_ROOT}deploy/ram-policy-status.template.json`;
-const FUNCTION_TEMPLATE = `${PROJECT_ROOT}deploy/ram-policy.template.json`;
 const ACCOUNT = '1234567890123456';
 const REGION = 'cn-hangzhou';
 
@@ -35,11 +30,9 @@ const actionsOf = (policy: PolicyDocument) => new Set(policy.Statement.flatMap((
 /** Each action's resources in a policy. */
 const resourcesOf = (policy: PolicyDocument, action: string) => policy.Statement.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource));
 
-/** The read-only policy rendered the way the README says, with sed. */
-async function renderReadOnly(values: { region: string; accountId: string; secretPrefix: string; instancePattern: string }): Promise<PolicyDocument> {
-  const expressions = Object.entries(values).flatMap(([name, value]) => ['-e', `s|\${${name}}|${value}|g`]);
-  const { stdout } = await promisify(execFile)('sed', [...expressions, READ_ONLY_TEMPLATE]);
-  return parsePolicy(stdout);
+/** The read-only policy, rendered as the README says (`npm run render-policy -- --function status`). */
+function renderReadOnly(options: { tagDiscovery: boolean } = { tagDiscovery: true }): PolicyDocument {
+  return renderPolicy({ function: 'status', accountId: ACCOUNT, region: REGION, secretPrefix: 'mongodb/', instances: ['dds-*'], createMissingSecrets: false, ...options });
 }
 
 describe('what status may call', () => {
@@ -50,19 +43,19 @@ describe('what status may call', () => {
   });
 
   it('needs no permission the function’s own policy lacks, on no wider resource', () => {
-    const template = parsePolicy(readFileSync(FUNCTION_TEMPLATE, 'utf8'));
-    const withDiscovery = renderPolicy({ accountId: ACCOUNT, region: REGION, secretPrefix: 'mongodb/', instancePattern: 'dds-*', tagDiscovery: true, createMissingSecrets: false });
-    for (const action of STATUS_ACTIONS) {
-      expect(actionsOf(template).has(action), action).toBe(true);
-      expect(actionsOf(withDiscovery).has(action), action).toBe(true);
+    for (const tagDiscovery of [true, false]) {
+      const functionPolicy = renderPolicy({ accountId: ACCOUNT, region: REGION, function: 'rotate', secretPrefix: 'mongodb/', instances: ['dds-*'], tagDiscovery, createMissingSecrets: false });
+      const readOnly = renderReadOnly({ tagDiscovery });
+      // Without ROTATION_TAG neither grants DescribeDBInstances, and status does not call it either (see below).
+      for (const action of actionsOf(readOnly)) {
+        expect(actionsOf(functionPolicy).has(action), action).toBe(true);
+        expect(resourcesOf(readOnly, action), action).toEqual(resourcesOf(functionPolicy, action));
+      }
     }
-    // Without ROTATION_TAG the function's policy lacks DescribeDBInstances, and status does not call it either (see below).
-    const readOnlyTemplate = parsePolicy(readFileSync(READ_ONLY_TEMPLATE, 'utf8'));
-    for (const action of STATUS_ACTIONS) expect(resourcesOf(readOnlyTemplate, action), action).toEqual(resourcesOf(template, action));
   });
 
   it('offers a read-only policy granting exactly those actions, and no secret value', async () => {
-    const policy = await renderReadOnly({ region: REGION, accountId: ACCOUNT, secretPrefix: 'mongodb/', instancePattern: 'dds-*' });
+    const policy = renderReadOnly();
     expect(actionsOf(policy)).toEqual(new Set(STATUS_ACTIONS));
     const allowed = (product: 'dds' | 'kms', action: string, params: Record<string, string>) => authorize(policy, { product, action, params, region: REGION, accountId: ACCOUNT }).allowed;
     const secret = { SecretName: 'mongodb/dds-bp1a/root' };
@@ -84,8 +77,8 @@ describe('status under each policy in the local cloud', () => {
   let cloud: LocalCloud;
 
   beforeAll(async () => {
-    const readOnly = await renderReadOnly({ region: REGION, accountId: ACCOUNT, secretPrefix: 'mongodb/', instancePattern: 'dds-*' });
-    const functionPolicy = renderPolicy({ accountId: ACCOUNT, region: REGION, secretPrefix: 'mongodb/', instancePattern: 'dds-*', tagDiscovery: true, createMissingSecrets: false });
+    const readOnly = renderReadOnly();
+    const functionPolicy = renderPolicy({ accountId: ACCOUNT, region: REGION, function: 'rotate', secretPrefix: 'mongodb/', instances: ['dds-*'], tagDiscovery: true, createMissingSecrets: false });
     const fixture = { ...staged.fixture, accountId: ACCOUNT, accessKeys: [...staged.fixture.accessKeys, { ...readOnlyKey, policy: readOnly }, { ...functionKey, policy: functionPolicy }] };
     cloud = await startLocalCloud({ port: 0, fixture });
     refuseUnreadable(cloud, staged);

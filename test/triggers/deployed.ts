@@ -54,7 +54,7 @@ export function deployRotation(cloud: LocalCloud, codeRoot: string, options: Dep
       ALIBABA_CLOUD_REGION_ID: cloud.region,
       DDS_ENDPOINT: cloud.endpoint,
       KMS_ENDPOINT: cloud.endpoint,
-      FC_ENDPOINT: cloud.endpoint,
+      ROTATION_FC_ENDPOINT: cloud.endpoint,
       ROTATION_TARGETS: JSON.stringify(options.targets.map((instanceId) => ({ instanceId, secretName: secretName(instanceId) }))),
     },
   });

@@ -50,7 +50,7 @@ describe('npm run invoke', () => {
     });
     deployRotation(cloud, codeRoot, { targets: [RS, SHARDED, SESSIONS, LOCKED, ...MANY_LOCKED] });
     env = {
-      FC_ENDPOINT: cloud.endpoint,
+      ROTATION_FC_ENDPOINT: cloud.endpoint,
       ALIBABA_CLOUD_REGION_ID: cloud.region,
       ALIBABA_CLOUD_ACCESS_KEY_ID: ACCESS_KEY.id,
       ALIBABA_CLOUD_ACCESS_KEY_SECRET: ACCESS_KEY.secret,
@@ -175,7 +175,7 @@ describe('npm run invoke', () => {
     writeFileSync(credentials, `[default]\ntype = access_key\naccess_key_id = ${ACCESS_KEY.id}\naccess_key_secret = ${ACCESS_KEY.secret}\n`);
     const requests = rotationRequests(cloud).length;
     const run = await spawnCommand(process.execPath, ['--import', 'tsx', 'scripts/invoke.ts', '--instance', RS, '--dry-run', '--json'], {
-      FC_ENDPOINT: cloud.endpoint,
+      ROTATION_FC_ENDPOINT: cloud.endpoint,
       ALIBABA_CLOUD_CREDENTIALS_FILE: credentials,
     });
 
@@ -201,9 +201,9 @@ describe('npm run invoke', () => {
   });
 
   it('needs an endpoint, or a region and an account id for the public one', async () => {
-    const run = await invokeCommand([], { FC_ENDPOINT: undefined });
+    const run = await invokeCommand([], { ROTATION_FC_ENDPOINT: undefined });
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/^no FC endpoint: give --endpoint \(or FC_ENDPOINT\), or --region and --account-id/);
+    expect(run.stderr).toMatch(/^no FC endpoint: give --endpoint \(or ROTATION_FC_ENDPOINT\), or --region and --account-id/);
   });
 
   it('prints its usage with --help', async () => {

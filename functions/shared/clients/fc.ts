@@ -18,12 +18,12 @@ export type { FcClient };
 const TASK_EXISTS_STATUS = 409;
 
 /**
- * The FC client for the function's account and region: FC_ENDPOINT, else the account's public endpoint
+ * The FC client for the function's account and region: ROTATION_FC_ENDPOINT, else the account's public endpoint
  * `<account-id>.<region>.fc.aliyuncs.com` (the account id comes from the FC context).
  */
 export function createFcClient(config: Config, regionId: string, accountId: string | undefined, fcCredentials: FcCredentials | undefined, limiter: RateLimiter): FcClient {
   const endpoint = config.endpoints.fc ?? (accountId ? { host: `${accountId}.${regionId}.fc.aliyuncs.com`, protocol: 'https' as const } : undefined);
-  if (!endpoint) throw new ConfigError('FC_ENDPOINT', 'is not set and the FC context has no account id', 'https://1234567890123456.cn-hangzhou.fc.aliyuncs.com');
+  if (!endpoint) throw new ConfigError('ROTATION_FC_ENDPOINT', 'is not set and the FC context has no account id', 'https://1234567890123456.cn-hangzhou.fc.aliyuncs.com');
   const credential = credentialFor(fcCredentials);
   return new LimitedFcClient(new $OpenApiUtil.Config({ credential, regionId, endpoint: endpoint.host, protocol: endpoint.protocol, ...TIMEOUTS }), limiter);
 }
