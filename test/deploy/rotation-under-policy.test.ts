@@ -90,7 +90,7 @@ const VERIFYING_LOGIN: Deployment = {
 const EVERY_FEATURE: Deployment = {
   name: 'ROTATION_TAG and CREATE_MISSING_SECRETS',
   features: { tagDiscovery: true, createMissingSecrets: true },
-  env: (cloud) => rotationEnv(cloud, [], { ROTATION_TARGETS: undefined, ROTATION_TAG: 'rotation=enabled', CREATE_MISSING_SECRETS: 'true' }),
+  env: (cloud) => rotationEnv(cloud, [], { ROTATION_TARGETS: undefined, ROTATION_TAG: 'rotation=enabled', CREATE_MISSING_SECRETS: 'true', KMS_INSTANCE_ID: 'kst-hzz65f176a0ogplgq1a2b' }),
   expected: { [RS]: 'resumed', [SHARDED]: 'rotated', [UNSECRETED]: 'rotated' },
 };
 
@@ -267,7 +267,7 @@ describe('the built bundles deployed from s.yaml under the shipped policy', () =
     cloud = current;
     const specs = current.fc.registerFromServerlessYaml(join(PROJECT_ROOT, 's.yaml'), {
       codeRoot: buildDir,
-      env: { ROTATION_TAG: 'rotation=enabled', CREATE_MISSING_SECRETS: 'true' },
+      env: { ROTATION_TAG: 'rotation=enabled', CREATE_MISSING_SECRETS: 'true', KMS_INSTANCE_ID: 'kst-hzz65f176a0ogplgq1a2b' },
     });
     const named = (folder: string) => {
       const spec = specs.find((s) => s.codeDir === join(buildDir, 'dist', folder));
