@@ -76,7 +76,7 @@ const DISCOVERY_PAGE_SIZE = 100;
  * instance: a fanned-out invocation names one, and must not list the fleet to check it.
  */
 const LOOKUP_LIMIT = 10;
-const INSTANCE_NOT_FOUND = 'InvalidInstanceId.NotFound';
+const INSTANCE_NOT_FOUND = 'InvalidDBInstanceId.NotFound';
 
 /**
  * The targets of this run (see planTargets), reading what it must to know them: nothing when the trigger

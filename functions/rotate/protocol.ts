@@ -608,7 +608,7 @@ class TargetRotation {
     const response = await this.call('DescribeDBInstanceAttribute', (runtime) => this.deps.clients.dds.describeDBInstanceAttributeWithOptions(request, runtime));
     const instances: unknown = response.body?.DBInstances?.DBInstance;
     const instance = Array.isArray(instances) ? (instances[0] as $Dds.DBInstanceAttribute | undefined) : undefined;
-    if (!instance) throw OperationError.of('InvalidInstanceId.NotFound', `DescribeDBInstanceAttribute returned no instance ${this.target.instanceId}`);
+    if (!instance) throw OperationError.of('InvalidDBInstanceId.NotFound', `DescribeDBInstanceAttribute returned no instance ${this.target.instanceId}`);
     if (instance.DBInstanceId !== this.target.instanceId) {
       throw OperationError.of(INVALID_RESPONSE, `DescribeDBInstanceAttribute answered for instance ${shown(instance.DBInstanceId)}, not ${this.target.instanceId}`);
     }
