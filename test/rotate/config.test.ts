@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, endpointFor, loadConfig } from '../../functions/shared/config';
 import { configProblem } from '../helpers/config';
@@ -81,6 +82,14 @@ describe('configuration', () => {
         'VERIFY_LOGIN', 'VERIFY_TIMEOUT_MS', 'VERIFY_TLS', 'VERIFY_TLS_CA_FILE', 'DDS_QPS', 'KMS_QPS',
       ].sort(),
     );
+  });
+
+  it("documents every variable in the README's Configuration table", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Configuration\n'), readme.indexOf('\n## ', readme.indexOf('\n## Configuration\n') + 1));
+    const tableRows = section.split('\n').filter((line) => line.startsWith('| `'));
+    const documented = new Set(tableRows.flatMap((row) => [...row.split('|')[1].matchAll(/`([A-Z_]+)`/g)].map((m) => m[1])));
+    expect(CONFIG_VARIABLES.filter((name) => !documented.has(name))).toEqual([]);
   });
 
   it('treats empty values as unset', () => {
