@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, ConfigError, endpointFor, loadConfig } from '../../functions/shared/config';
 import { configProblem } from '../helpers/config';
+import { fleet, secretName, target } from './fixture';
+import { expectRotated, useHarness } from './harness';
 
 const TARGET = { instanceId: 'dds-bp1a2b3c4d5e6f7g' };
 /** The FC endpoint override, whatever it is called (FC reserves the FC_ prefix for itself). */
@@ -72,6 +74,27 @@ describe('ROTATION_TARGETS_FILE', () => {
     mkdirSync(directory);
     expect(configProblem({ ROTATION_TARGETS_FILE: directory })).toMatch(/^ROTATION_TARGETS_FILE must name a file, got the directory/);
     expect(configProblem({ ROTATION_TARGETS_FILE: file('huge.json', `[${' '.repeat(1024 * 1024)}]`) })).toMatch(/is larger than 1048576 bytes/);
+  });
+});
+
+describe('ROTATION_TARGETS_FILE in a run', () => {
+  const h = useHarness();
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'targets-run-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('rotates the targets the file lists, and only those', async () => {
+    const cloud = await h.start(fleet(target('dds-bp1listed0000001', { password: 'Old#Listed-Pw1' }), target('dds-bp1unlisted00001', { password: 'Old#Unlisted-Pw1' })));
+    const path = join(dir, 'targets.json');
+    writeFileSync(path, JSON.stringify([{ instanceId: 'dds-bp1listed0000001', secretName: secretName('dds-bp1listed0000001') }]));
+
+    const run = await h.run({ event: { triggerTime: '2026-11-27T03:00:00Z', triggerName: 'daily', payload: '' }, env: { ROTATION_TARGETS: undefined, ROTATION_TARGETS_FILE: path } });
+
+    expect(run.report?.results).toMatchObject([{ instanceId: 'dds-bp1listed0000001', outcome: 'rotated' }]);
+    expectRotated(cloud, 'dds-bp1listed0000001', 'Old#Listed-Pw1');
+    expect(cloud.truth.rootPassword('dds-bp1unlisted00001')).toBe('Old#Unlisted-Pw1');
   });
 });
 
