@@ -224,8 +224,8 @@ function parseTemplate(template: string): string {
 /** Where the targets come from: ROTATION_TARGETS itself, or the file ROTATION_TARGETS_FILE names. */
 interface TargetsSource {
   variable: 'ROTATION_TARGETS' | 'ROTATION_TARGETS_FILE';
-  /** How messages name it: the variable, or the variable and its file. */
-  label: string;
+  /** The file's path, which every message about its content names. */
+  file?: string;
   json?: string;
 }
 
@@ -236,8 +236,8 @@ function targetsSource(read: (name: ConfigVariable) => string | undefined): Targ
   if (inline !== undefined && path !== undefined) {
     fail('ROTATION_TARGETS_FILE', 'is set and so is ROTATION_TARGETS: set only one of them (the file for lists past FC\'s 4 KB of environment)');
   }
-  if (path === undefined) return { variable: 'ROTATION_TARGETS', label: 'ROTATION_TARGETS', json: inline };
-  return { variable: 'ROTATION_TARGETS_FILE', label: `ROTATION_TARGETS_FILE ${showValue(path)}`, json: readTargetsFile(path) };
+  if (path === undefined) return { variable: 'ROTATION_TARGETS', json: inline };
+  return { variable: 'ROTATION_TARGETS_FILE', file: path, json: readTargetsFile(path) };
 }
 
 function readTargetsFile(path: string): string {
@@ -256,30 +256,25 @@ function readTargetsFile(path: string): string {
 }
 
 function parseTargets(source: TargetsSource, template: string, hasTag: boolean): RotationTarget[] {
-  const { variable, label, json } = source;
+  const { json, file } = source;
   if (json === undefined) {
     if (hasTag) return [];
     fail('ROTATION_TARGETS', 'is not set and neither is ROTATION_TARGETS_FILE nor ROTATION_TAG: there is nothing to rotate');
   }
+  // The variable's value is shown back; a file's content is not (the file names where to look).
+  const got = file === undefined ? `, got ${showValue(json)}` : '';
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
   } catch (err) {
-    const shown = variable === 'ROTATION_TARGETS' ? `, got ${showValue(json)}` : jsonErrorPlace(json, (err as Error).message);
-    fail(variable, `${problemOf(label, variable)}is not valid JSON${shown}`);
+    failTargets(source, `is not valid JSON${file === undefined ? got : jsonErrorPlace(json, (err as Error).message)}`);
   }
-  const at = problemOf(label, variable);
-  if (!Array.isArray(parsed)) fail(variable, `${at}must be a JSON array of targets${variable === 'ROTATION_TARGETS' ? `, got ${showValue(json)}` : ''}`);
-  if (parsed.length === 0 && !hasTag) fail(variable, `${at}is an empty array and ROTATION_TAG is not set: there is nothing to rotate`);
+  if (!Array.isArray(parsed)) failTargets(source, `must be a JSON array of targets${got}`);
+  if (parsed.length === 0 && !hasTag) failTargets(source, 'is an empty array and ROTATION_TAG is not set: there is nothing to rotate');
   const targets = parsed.map((item, index) => parseTarget(item, index, template, source));
   rejectDuplicates(targets.map((t) => t.instanceId), 'instanceId', source);
   rejectDuplicates(targets.map((t) => t.secretName), 'secretName', source);
   return targets;
-}
-
-/** What a message about the targets starts with after the variable's name: the file, when they come from one. */
-function problemOf(label: string, variable: string): string {
-  return label === variable ? '' : `${label.slice(variable.length + 1)}: `;
 }
 
 /** Where JSON.parse stopped, as line and column (its own message may quote the text). */
@@ -291,7 +286,7 @@ function jsonErrorPlace(text: string, message: string): string {
 }
 
 function parseTarget(item: unknown, index: number, template: string, source: TargetsSource): RotationTarget {
-  const at = `${problemOf(source.label, source.variable)}item ${index}`;
+  const at = `item ${index}`;
   const fail: (problem: string) => never = (problem) => failTargets(source, problem);
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
     fail(`${at} must be an object with "instanceId" and "secretName"`);
@@ -336,13 +331,14 @@ function parseTargetConnectionHost(value: unknown, at: string, source: TargetsSo
 function rejectDuplicates(values: string[], field: string, source: TargetsSource): void {
   const seen = new Set<string>();
   for (const value of values) {
-    if (seen.has(value)) failTargets(source, `${problemOf(source.label, source.variable)}names ${field} ${showValue(value)} twice; each target needs its own`);
+    if (seen.has(value)) failTargets(source, `names ${field} ${showValue(value)} twice; each target needs its own`);
     seen.add(value);
   }
 }
 
+/** A problem with the targets; one from a file names the file first. */
 function failTargets(source: TargetsSource, problem: string): never {
-  return fail(source.variable, problem);
+  return fail(source.variable, source.file === undefined ? problem : `${showValue(source.file)}: ${problem}`);
 }
 
 function describe(value: unknown): string {
