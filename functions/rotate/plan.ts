@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { callOptions } from '../shared/clients';
 import { toServiceError } from '../shared/clients/errors';
+import { isInstanceNotFound } from '../shared/codes';
 import type DdsClient from '../shared/clients/dds';
 import * as $Dds from '../shared/clients/dds';
 import { type Config, type RotationTarget, ROOT_ACCOUNT, secretNameFor } from '../shared/config';
@@ -69,7 +70,6 @@ const DISCOVERY_PAGE_SIZE = 100;
  * instance: a fanned-out invocation names one, and must not list the fleet to check it.
  */
 const LOOKUP_LIMIT = 10;
-const INSTANCE_NOT_FOUND = 'InvalidInstanceId.NotFound';
 
 /**
  * The targets of this run (see planTargets), reading what it must to know them: nothing when the trigger
@@ -99,7 +99,7 @@ async function lookUpTagged(config: Config, instanceIds: string[], dds: DdsClien
       });
       instance = response.body?.DBInstances?.DBInstance?.[0];
     } catch (err) {
-      if (toServiceError(err).code !== INSTANCE_NOT_FOUND) throw err;
+      if (!isInstanceNotFound(toServiceError(err).code)) throw err;
     }
     const tagged = instance?.tags?.tag?.some((t) => t.key === tag.key && t.value === tag.value) ?? false;
     if (!instance || !tagged || !DISCOVERED_TYPES.includes(instance.DBInstanceType ?? '')) return undefined;

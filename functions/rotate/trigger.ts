@@ -1,18 +1,24 @@
 /**
  * What invoked the function, read from the event FC passes (a Buffer, a string or an object):
- * a timer trigger, a manual payload or an EventBridge CloudEvent (design §4). Anything else, and an
- * event from a source not in EVENT_SOURCES, is refused before any API call.
+ * a timer trigger, a manual payload or an EventBridge CloudEvent (README, "Starting a rotation"). Anything
+ * else, an event from a source not in EVENT_SOURCES, and an incident that names no instance are refused
+ * before any API call; an ActionTrail record of a call that failed is skipped.
  */
 import { showValue } from '../shared/config';
 
 /** What a run is asked to do, from a manual payload or a timer's payload. */
 export interface RunRequest {
-  /** Unset: every target. */
+  /** Unset: every target. Empty: none (a skipped event). */
   instanceIds?: string[];
   force: boolean;
   dryRun: boolean;
   rotationId?: string;
   reason?: string;
+  /**
+   * Set (true) only by a manual payload or a timer's, with `force` and a `reason`: the forced rotation ignores
+   * FORCED_ROTATION_COOLDOWN_MINUTES, which the run logs as a warning with the reason. Never from an event.
+   */
+  ignoreCooldown?: boolean;
 }
 
 interface TriggerBase {
@@ -40,6 +46,12 @@ export interface EventTrigger extends TriggerBase {
   source: string;
   id: string;
   type: string;
+  /**
+   * Why the event asks for nothing: an ActionTrail record of a call that failed (`data.errorCode`) changed
+   * nothing. Such a trigger names no instance (`request.instanceIds` is empty) and carries the same text as
+   * its `warning`; the handler logs it and writes nothing.
+   */
+  skip?: string;
 }
 
 export type Trigger = TimerTrigger | ManualTrigger | EventTrigger;
@@ -51,7 +63,7 @@ export class TriggerError extends Error {
   constructor(problem: string) {
     super(
       `${problem}. Expected a timer event {"triggerTime","triggerName","payload"}, a manual payload ` +
-        `{"instanceIds"?,"force"?,"dryRun"?,"rotationId"?,"reason"?} or an EventBridge CloudEvent {"specversion":"1.0","id","source","type","data"?}`,
+        `{"instanceIds"?,"force"?,"dryRun"?,"rotationId"?,"reason"?,"ignoreCooldown"?} or an EventBridge CloudEvent {"specversion":"1.0","id","source","type","data"?}`,
     );
     this.name = 'TriggerError';
   }
@@ -68,16 +80,30 @@ export class EventSourceError extends Error {
   }
 }
 
+/**
+ * An incident that names no instance and does not say `"allTargets": true`: refused (incidents fail closed),
+ * nothing has been read or written.
+ */
+export class EventScopeError extends Error {
+  readonly code = 'EventNamesNoInstance';
+
+  constructor(problem: string) {
+    super(`Refusing the event: ${problem}. Nothing was changed`);
+    this.name = 'EventScopeError';
+  }
+}
+
 /** What the configuration lets through: the EventBridge sources that may force a rotation. */
 export interface TriggerPolicy {
   eventSources: readonly string[];
 }
 
-const REQUEST_FIELDS = ['instanceIds', 'force', 'dryRun', 'rotationId', 'reason'];
+const REQUEST_FIELDS = ['instanceIds', 'force', 'dryRun', 'rotationId', 'reason', 'ignoreCooldown'];
 const TIMER_FIELDS = ['triggerTime', 'triggerName', 'payload'];
 const ROTATION_ID = /^[\x21-\x7e]{1,128}$/;
 const MAX_REASON_LENGTH = 512;
 const MAX_INSTANCE_IDS = 1000;
+const DDS_ID_PREFIX = 'dds-';
 /** CloudEvents attributes the function reads or checks; others (extensions such as `aliyunaccountid`) pass. */
 const CLOUD_EVENT_STRINGS = ['time', 'subject', 'datacontenttype', 'dataschema'];
 const MAX_EVENT_ATTRIBUTE_LENGTH = 256;
@@ -122,7 +148,8 @@ function isCloudEvent(body: Record<string, unknown>): boolean {
 
 /**
  * A CloudEvent 1.0 from EventBridge. Its identity is `source` + `id`, so a redelivered event finds the
- * versions it staged before. The instances come from `data` (see namedInstances); none named means every target.
+ * versions it staged before. A record of a failed call is skipped; otherwise the instances come from `data`
+ * (see namedInstances), and an event that names none is refused unless `data.allTargets` is true.
  */
 function eventTrigger(body: Record<string, unknown>, policy: TriggerPolicy): EventTrigger {
   if (body.specversion !== '1.0') throw new TriggerError('The EventBridge event needs "specversion": "1.0"');
@@ -135,10 +162,39 @@ function eventTrigger(body: Record<string, unknown>, policy: TriggerPolicy): Eve
   if (!policy.eventSources.includes(source)) throw new EventSourceError(source, policy.eventSources);
 
   const request: RunRequest = { force: true, dryRun: false };
-  const instanceIds = namedInstances(data);
-  if (instanceIds) request.instanceIds = instanceIds;
   if (typeof data.reason === 'string' && data.reason.length <= MAX_REASON_LENGTH) request.reason = data.reason;
-  return { kind: 'event', source, id, type, identity: `event\n${source}\n${id}`, rotationId: id, request };
+  const trigger: EventTrigger = { kind: 'event', source, id, type, identity: `event\n${source}\n${id}`, rotationId: id, request };
+  const skip = failedCall(data);
+  if (skip) {
+    request.instanceIds = [];
+    return { ...trigger, skip, warning: skip };
+  }
+  const instanceIds = namedInstances(data);
+  const allTargets = data.allTargets;
+  if (allTargets !== undefined && typeof allTargets !== 'boolean') throw new TriggerError('In the EventBridge event\'s data, "allTargets" must be true or false');
+  if (instanceIds && allTargets === true) {
+    throw new EventScopeError('it names instances and also sets "allTargets": true; name the instances, or set "allTargets": true alone');
+  }
+  if (!instanceIds && allTargets !== true) {
+    throw new EventScopeError(
+      `it names no instance (in data: "instanceIds", "instanceId", a dds- id in "referencedResources", "requestParameters.DBInstanceId" or "resourceName"), ` +
+        'and incidents fail closed; to rotate every target, the event must say "allTargets": true in its data',
+    );
+  }
+  if (instanceIds) request.instanceIds = instanceIds;
+  return trigger;
+}
+
+/**
+ * Why an ActionTrail record of a failed call asks for nothing, or undefined for any other event: the call
+ * (`errorCode`, ActionTrail's management event structure) changed nothing.
+ */
+function failedCall(data: Record<string, unknown>): string | undefined {
+  const code = data.errorCode;
+  if (code === undefined || code === null || code === '') return undefined;
+  if (typeof code !== 'string') throw new TriggerError('In the EventBridge event\'s data, "errorCode" must be a string');
+  const call = typeof data.eventName === 'string' && data.eventName !== '' ? `${showValue(data.eventName)} ` : '';
+  return `skipping the event: it records a call ${call}that failed (errorCode ${showValue(code)}) and so changed nothing; nothing is rotated`;
 }
 
 function eventAttribute(body: Record<string, unknown>, name: string): string {
@@ -158,14 +214,16 @@ function eventData(data: unknown): Record<string, unknown> {
 }
 
 /**
- * Every instance the event's data names: `instanceIds`, `instanceId`, and ActionTrail's
- * `requestParameters.DBInstanceId` and `resourceName` (an ARN ending `/<instance id>` gives that id).
+ * Every instance the event's data names: `instanceIds`, `instanceId`, and ActionTrail's `referencedResources`
+ * (every `dds-` id, whatever its resource type: the documentation does not name the one for ApsaraDB for
+ * MongoDB), `requestParameters.DBInstanceId` and `resourceName` (an ARN ending `/<instance id>` gives that id).
  */
 function namedInstances(data: Record<string, unknown>): string[] | undefined {
   const what = "the EventBridge event's data";
   const ids: string[] = [];
   if (data.instanceIds !== undefined) ids.push(...instanceIds(data.instanceIds, what));
   if (data.instanceId !== undefined) ids.push(...instanceIds([data.instanceId], what, 'instanceId'));
+  ids.push(...referencedInstances(data.referencedResources, what));
   const parameters = data.requestParameters;
   if (parameters !== undefined && parameters !== null) {
     if (typeof parameters !== 'object' || Array.isArray(parameters)) throw new TriggerError(`In ${what}, "requestParameters" must be an object`);
@@ -177,6 +235,21 @@ function namedInstances(data: Record<string, unknown>): string[] | undefined {
     ids.push(...instanceIds([name.slice(name.lastIndexOf('/') + 1)], what, 'resourceName'));
   }
   return ids.length > 0 ? [...new Set(ids)] : undefined;
+}
+
+/** ActionTrail's `referencedResources`, e.g. {"ACS::ECS::Instance": ["i-…"]}: the DDS instance ids in it. */
+function referencedInstances(resources: unknown, what: string): string[] {
+  if (resources === undefined || resources === null) return [];
+  if (typeof resources !== 'object' || Array.isArray(resources)) {
+    throw new TriggerError(`In ${what}, "referencedResources" must be an object of resource types to lists of ids`);
+  }
+  const ids: string[] = [];
+  for (const [type, listed] of Object.entries(resources)) {
+    if (!Array.isArray(listed)) throw new TriggerError(`In ${what}, "referencedResources" lists ${showValue(type)} as ${kindOf(listed)}, not a list of ids`);
+    const instances = listed.filter((id): id is string => typeof id === 'string' && id.startsWith(DDS_ID_PREFIX));
+    if (instances.length > 0) ids.push(...instanceIds(instances, what, 'referencedResources'));
+  }
+  return ids;
 }
 
 function timerTrigger(body: Record<string, unknown>): TimerTrigger {
@@ -236,6 +309,11 @@ function parseRequest(body: Record<string, unknown>, what: string): RunRequest {
       throw new TriggerError(`In ${what}, "reason" must be a string of at most ${MAX_REASON_LENGTH} characters`);
     }
     request.reason = body.reason;
+  }
+  if (optionalBoolean(body, 'ignoreCooldown', what)) {
+    if (!request.force) throw new TriggerError(`In ${what}, "ignoreCooldown" applies to forced rotations only: set "force": true as well`);
+    if (!request.reason?.trim()) throw new TriggerError(`In ${what}, "ignoreCooldown" needs a "reason": it is logged with the warning`);
+    request.ignoreCooldown = true;
   }
   return request;
 }

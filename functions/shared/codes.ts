@@ -43,10 +43,13 @@ export const SERVICE_CODES = {
   /** DDS: the instance refuses the password (the rule); no role took it. */
   malformedPassword: 'InvalidAccountPassword.Malformed',
   /** DDS: no such instance. */
-  instanceNotFound: 'InvalidInstanceId.NotFound',
+  instanceNotFound: 'InvalidDBInstanceId.NotFound',
   /** DDS: the instance is locked (also raised by the inspection, before any write). */
   lockedInstance: 'IncorrectDBInstanceLockMode',
 } as const;
+
+/** DDS spells the not-found code with `DB` on most pages and `Db` on some: either means no such instance. */
+export const isInstanceNotFound = (code: string): boolean => code.toLowerCase() === SERVICE_CODES.instanceNotFound.toLowerCase();
 
 export type OwnCode = (typeof OWN_CODES)[keyof typeof OWN_CODES];
 export type ServiceCode = (typeof SERVICE_CODES)[keyof typeof SERVICE_CODES];

@@ -1,10 +1,11 @@
-import { accessSync, constants, statSync } from 'node:fs';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { MAX_PASSWORD_LENGTH, MIN_GENERATED_PASSWORD_LENGTH } from './password';
 import { VerifyAddressError, parseConnectionHost } from './verify/address';
 
 /** Every environment variable loadConfig reads (design §5); s.yaml is checked against this list. */
 export const CONFIG_VARIABLES = [
   'ROTATION_TARGETS',
+  'ROTATION_TARGETS_FILE',
   'ROTATION_TAG',
   'SECRET_NAME_TEMPLATE',
   'ROTATION_INTERVAL_DAYS',
@@ -13,6 +14,8 @@ export const CONFIG_VARIABLES = [
   'EVENT_SOURCES',
   'DRY_RUN',
   'CREATE_MISSING_SECRETS',
+  'KMS_INSTANCE_ID',
+  'FORCED_ROTATION_COOLDOWN_MINUTES',
   'ALIBABA_CLOUD_REGION_ID',
   'DDS_ENDPOINT',
   'KMS_ENDPOINT',
@@ -69,6 +72,10 @@ export interface Config {
   eventSources: string[];
   dryRun: boolean;
   createMissingSecrets: boolean;
+  /** KMS_INSTANCE_ID: the KMS instance (`kst-…`) CreateSecret puts new secrets in (its `DKMSInstanceId`); set when createMissingSecrets is. */
+  kmsInstanceId?: string;
+  /** A forced rotation of a secret whose ACSCurrent is younger than this is skipped; 0: no cooldown. */
+  forcedRotationCooldownMinutes: number;
   /** Unset: the FC context's region. */
   regionId?: string;
   /** Unset: the region's public endpoint. */
@@ -99,10 +106,15 @@ const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 const EVENT_SOURCE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const TAG_PART = /^[^\s=,][^=,]{0,127}$/;
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
+/** A KMS instance id as the KMS console and API show it, e.g. kst-hzz65f176a0ogplgq1a2b. */
+const KMS_INSTANCE = /^kst-[a-z0-9]{1,60}$/;
+/** FC's environment holds 4 KB in all; a targets file in the code package may be larger, up to this. */
+const MAX_TARGETS_FILE_BYTES = 1024 * 1024;
 const TARGET_FIELDS = ['instanceId', 'secretName', 'accountName', 'verify', 'connectionHost'];
 
 const EXAMPLES: Record<ConfigVariable, string> = {
   ROTATION_TARGETS: '[{"instanceId":"dds-bp1a2b3c4d5e6f7g","secretName":"mongodb/dds-bp1a2b3c4d5e6f7g/root"}]',
+  ROTATION_TARGETS_FILE: '/code/targets.json',
   ROTATION_TAG: 'rotation=enabled',
   SECRET_NAME_TEMPLATE: 'mongodb/{instanceId}/root',
   ROTATION_INTERVAL_DAYS: '30',
@@ -111,6 +123,8 @@ const EXAMPLES: Record<ConfigVariable, string> = {
   EVENT_SOURCES: 'acs.actiontrail,acs.sas',
   DRY_RUN: 'false',
   CREATE_MISSING_SECRETS: 'false',
+  KMS_INSTANCE_ID: 'kst-hzz65f176a0ogplgq1a2b',
+  FORCED_ROTATION_COOLDOWN_MINUTES: '15',
   ALIBABA_CLOUD_REGION_ID: 'cn-hangzhou',
   DDS_ENDPOINT: 'mongodb.cn-hangzhou.aliyuncs.com',
   KMS_ENDPOINT: 'kms.cn-hangzhou.aliyuncs.com',
@@ -123,6 +137,9 @@ const EXAMPLES: Record<ConfigVariable, string> = {
   VERIFY_TLS_CA_FILE: '/code/ApsaraDB-CA-Chain.pem',
 };
 
+const DEFAULT_COOLDOWN_MINUTES = 15;
+/** A day: past that, an incident could not force a rotation on the day it happens. */
+const MAX_COOLDOWN_MINUTES = 1440;
 const SHOWN_VALUE_LIMIT = 80;
 const MIN_API_RATE = 0.1;
 const MAX_API_RATE = 10_000;
@@ -145,16 +162,32 @@ export function loadConfig(env: Env): Config {
   };
   const secretNameTemplate = parseTemplate(read('SECRET_NAME_TEMPLATE') ?? 'mongodb/{instanceId}/root');
   const rotationTag = parseTag(read('ROTATION_TAG'));
-  const targets = parseTargets(read('ROTATION_TARGETS'), secretNameTemplate, rotationTag !== undefined);
+  const targets = parseTargets(targetsSource(read), secretNameTemplate, rotationTag !== undefined);
+  const createMissingSecrets = parseBoolean('CREATE_MISSING_SECRETS', read('CREATE_MISSING_SECRETS'), false);
   const config: Config = {
     targets,
     secretNameTemplate,
     rotationIntervalDays: parseInteger('ROTATION_INTERVAL_DAYS', read('ROTATION_INTERVAL_DAYS'), 30, 1, 3650),
-    passwordLength: parseInteger('PASSWORD_LENGTH', read('PASSWORD_LENGTH'), MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH),
+    passwordLength: parseInteger(
+      'PASSWORD_LENGTH',
+      read('PASSWORD_LENGTH'),
+      MAX_PASSWORD_LENGTH,
+      MIN_GENERATED_PASSWORD_LENGTH,
+      MAX_PASSWORD_LENGTH,
+      `ApsaraDB accepts 8, but a root password shorter than ${MIN_GENERATED_PASSWORD_LENGTH} is refused here`,
+    ),
     maxConcurrency: parseInteger('MAX_CONCURRENCY', read('MAX_CONCURRENCY'), 4, 1, 64),
     eventSources: parseEventSources(read('EVENT_SOURCES') ?? 'acs.actiontrail,acs.sas'),
     dryRun: parseBoolean('DRY_RUN', read('DRY_RUN'), false),
-    createMissingSecrets: parseBoolean('CREATE_MISSING_SECRETS', read('CREATE_MISSING_SECRETS'), false),
+    createMissingSecrets,
+    forcedRotationCooldownMinutes: parseInteger(
+      'FORCED_ROTATION_COOLDOWN_MINUTES',
+      read('FORCED_ROTATION_COOLDOWN_MINUTES'),
+      DEFAULT_COOLDOWN_MINUTES,
+      0,
+      MAX_COOLDOWN_MINUTES,
+      '0 turns the cooldown off',
+    ),
     endpoints: {
       dds: parseEndpoint('DDS_ENDPOINT', read('DDS_ENDPOINT')),
       kms: parseEndpoint('KMS_ENDPOINT', read('KMS_ENDPOINT')),
@@ -164,6 +197,8 @@ export function loadConfig(env: Env): Config {
     verifyLogin: parseVerifyLogin(read),
   };
   if (rotationTag) config.rotationTag = rotationTag;
+  const kmsInstanceId = parseKmsInstanceId(read('KMS_INSTANCE_ID'), createMissingSecrets);
+  if (kmsInstanceId !== undefined) config.kmsInstanceId = kmsInstanceId;
   const regionId = read('ALIBABA_CLOUD_REGION_ID');
   if (regionId !== undefined) {
     if (!REGION_ID.test(regionId)) fail('ALIBABA_CLOUD_REGION_ID', `must be a region id, got ${showValue(regionId)}`);
@@ -186,73 +221,124 @@ function parseTemplate(template: string): string {
   return template;
 }
 
-function parseTargets(raw: string | undefined, template: string, hasTag: boolean): RotationTarget[] {
-  if (raw === undefined) {
-    if (hasTag) return [];
-    fail('ROTATION_TARGETS', 'is not set and neither is ROTATION_TAG: there is nothing to rotate');
+/** Where the targets come from: ROTATION_TARGETS itself, or the file ROTATION_TARGETS_FILE names. */
+interface TargetsSource {
+  variable: 'ROTATION_TARGETS' | 'ROTATION_TARGETS_FILE';
+  /** The file's path, which every message about its content names. */
+  file?: string;
+  json?: string;
+}
+
+/** Exactly one of ROTATION_TARGETS and ROTATION_TARGETS_FILE; the file is read here, once, at start. */
+function targetsSource(read: (name: ConfigVariable) => string | undefined): TargetsSource {
+  const inline = read('ROTATION_TARGETS');
+  const path = read('ROTATION_TARGETS_FILE');
+  if (inline !== undefined && path !== undefined) {
+    fail('ROTATION_TARGETS_FILE', 'is set and so is ROTATION_TARGETS: set only one of them (the file for lists past FC\'s 4 KB of environment)');
   }
+  if (path === undefined) return { variable: 'ROTATION_TARGETS', json: inline };
+  return { variable: 'ROTATION_TARGETS_FILE', file: path, json: readTargetsFile(path) };
+}
+
+function readTargetsFile(path: string): string {
+  let text: string;
+  try {
+    if (!statSync(path).isFile()) fail('ROTATION_TARGETS_FILE', `must name a file, got the directory ${showValue(path)}`);
+    if (statSync(path).size > MAX_TARGETS_FILE_BYTES) fail('ROTATION_TARGETS_FILE', `${showValue(path)} is larger than ${MAX_TARGETS_FILE_BYTES} bytes`);
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    fail('ROTATION_TARGETS_FILE', `cannot be read (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')}): ${showValue(path)}; ship it in the code package`);
+  }
+  if (text.trim() === '') fail('ROTATION_TARGETS_FILE', `${showValue(path)} is empty; it must hold the JSON array of targets`);
+  return text;
+}
+
+function parseTargets(source: TargetsSource, template: string, hasTag: boolean): RotationTarget[] {
+  const { json, file } = source;
+  if (json === undefined) {
+    if (hasTag) return [];
+    fail('ROTATION_TARGETS', 'is not set and neither is ROTATION_TARGETS_FILE nor ROTATION_TAG: there is nothing to rotate');
+  }
+  // The variable's value is shown back; a file's content is not (the file names where to look).
+  const got = file === undefined ? `, got ${showValue(json)}` : '';
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw);
-  } catch {
-    fail('ROTATION_TARGETS', `is not valid JSON, got ${showValue(raw)}`);
+    parsed = JSON.parse(json);
+  } catch (err) {
+    failTargets(source, `is not valid JSON${file === undefined ? got : jsonErrorPlace(json, (err as Error).message)}`);
   }
-  if (!Array.isArray(parsed)) fail('ROTATION_TARGETS', `must be a JSON array of targets, got ${showValue(raw)}`);
-  if (parsed.length === 0 && !hasTag) fail('ROTATION_TARGETS', 'is an empty array and ROTATION_TAG is not set: there is nothing to rotate');
-  const targets = parsed.map((item, index) => parseTarget(item, index, template));
-  rejectDuplicates(targets.map((t) => t.instanceId), 'instanceId');
-  rejectDuplicates(targets.map((t) => t.secretName), 'secretName');
+  if (!Array.isArray(parsed)) failTargets(source, `must be a JSON array of targets${got}`);
+  if (parsed.length === 0 && !hasTag) failTargets(source, 'is an empty array and ROTATION_TAG is not set: there is nothing to rotate');
+  const targets = parsed.map((item, index) => parseTarget(item, index, template, source));
+  rejectDuplicates(targets.map((t) => t.instanceId), 'instanceId', source);
+  rejectDuplicates(targets.map((t) => t.secretName), 'secretName', source);
   return targets;
 }
 
-function parseTarget(item: unknown, index: number, template: string): RotationTarget {
+/** Where JSON.parse stopped, as line and column (its own message may quote the text). */
+function jsonErrorPlace(text: string, message: string): string {
+  const position = /at position (\d+)/.exec(message);
+  if (!position) return '';
+  const before = text.slice(0, Number(position[1]));
+  return ` (line ${before.split('\n').length}, column ${before.length - before.lastIndexOf('\n')})`;
+}
+
+function parseTarget(item: unknown, index: number, template: string, source: TargetsSource): RotationTarget {
   const at = `item ${index}`;
+  const fail: (problem: string) => never = (problem) => failTargets(source, problem);
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-    fail('ROTATION_TARGETS', `${at} must be an object with "instanceId" and "secretName"`);
+    fail(`${at} must be an object with "instanceId" and "secretName"`);
   }
   const fields = item as Record<string, unknown>;
   const unknown = Object.keys(fields).filter((key) => !TARGET_FIELDS.includes(key));
   if (unknown.length > 0) {
-    fail('ROTATION_TARGETS', `${at} has unknown field ${showValue(unknown[0])}; the fields are ${TARGET_FIELDS.join(', ')}`);
+    fail(`${at} has unknown field ${showValue(unknown[0])}; the fields are ${TARGET_FIELDS.join(', ')}`);
   }
   const { instanceId, secretName, accountName } = fields;
   if (typeof instanceId !== 'string' || !INSTANCE_ID.test(instanceId)) {
-    fail('ROTATION_TARGETS', `${at} needs "instanceId", an instance id such as "dds-bp1a2b3c4d5e6f7g", got ${describe(instanceId)}`);
+    fail(`${at} needs "instanceId", an instance id such as "dds-bp1a2b3c4d5e6f7g", got ${describe(instanceId)}`);
   }
   const name = secretName ?? secretNameFor(template, instanceId);
   if (typeof name !== 'string' || !SECRET_NAME.test(name) || name.startsWith('acs/')) {
-    fail('ROTATION_TARGETS', `${at} "secretName" must be a KMS secret name (up to 192 letters, digits and _/+=.@-, not starting acs/), got ${describe(name)}`);
+    fail(`${at} "secretName" must be a KMS secret name (up to 192 letters, digits and _/+=.@-, not starting acs/), got ${describe(name)}`);
   }
   if (accountName !== undefined && accountName !== ROOT_ACCOUNT) {
-    fail('ROTATION_TARGETS', `${at} "accountName" can only be "root" (ResetAccountPassword resets root only), got ${describe(accountName)}`);
+    fail(`${at} "accountName" can only be "root" (ResetAccountPassword resets root only), got ${describe(accountName)}`);
   }
   const target: RotationTarget = { instanceId, secretName: name, accountName: ROOT_ACCOUNT };
   if (fields.verify !== undefined) {
-    if (typeof fields.verify !== 'boolean') fail('ROTATION_TARGETS', `${at} "verify" must be true or false, got ${describe(fields.verify)}`);
+    if (typeof fields.verify !== 'boolean') fail(`${at} "verify" must be true or false, got ${describe(fields.verify)}`);
     target.verify = fields.verify;
   }
-  if (fields.connectionHost !== undefined) target.connectionHost = parseTargetConnectionHost(fields.connectionHost, at);
+  if (fields.connectionHost !== undefined) target.connectionHost = parseTargetConnectionHost(fields.connectionHost, at, source);
   return target;
 }
 
-function parseTargetConnectionHost(value: unknown, at: string): string {
+function parseTargetConnectionHost(value: unknown, at: string, source: TargetsSource): string {
   const problem = `${at} "connectionHost" must be host:port, such as "dds-bp1a2b3c4d5e6f7g.mongodb.rds.aliyuncs.com:3717"`;
-  if (typeof value !== 'string') fail('ROTATION_TARGETS', `${problem}, got ${describe(value)}`);
+  if (typeof value !== 'string') failTargets(source, `${problem}, got ${describe(value)}`);
   try {
     parseConnectionHost(value);
   } catch (err) {
     if (!(err instanceof VerifyAddressError)) throw err;
-    fail('ROTATION_TARGETS', `${problem}, got ${describe(value)}`);
+    failTargets(source, `${problem}, got ${describe(value)}`);
   }
   return value.trim();
 }
 
-function rejectDuplicates(values: string[], field: string): void {
+function rejectDuplicates(values: string[], field: string, source: TargetsSource): void {
   const seen = new Set<string>();
   for (const value of values) {
-    if (seen.has(value)) fail('ROTATION_TARGETS', `names ${field} ${showValue(value)} twice; each target needs its own`);
+    if (seen.has(value)) failTargets(source, `names ${field} ${showValue(value)} twice; each target needs its own`);
     seen.add(value);
   }
+}
+
+/** A problem with the targets; one from a file names the file first. */
+function failTargets(source: TargetsSource, problem: string): never {
+  return fail(source.variable, source.file === undefined ? problem : `${showValue(source.file)}: ${problem}`);
 }
 
 function describe(value: unknown): string {
@@ -297,13 +383,26 @@ function parseTag(raw: string | undefined): { key: string; value: string } | und
   return { key, value };
 }
 
-function parseInteger(name: ConfigVariable, raw: string | undefined, fallback: number, min: number, max: number): number {
+/** `note`: why the range is what it is, shown with it. */
+function parseInteger(name: ConfigVariable, raw: string | undefined, fallback: number, min: number, max: number, note?: string): number {
   if (raw === undefined) return fallback;
   const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    fail(name, `must be a whole number from ${min} to ${max}, got ${showValue(raw)}`);
+    fail(name, `must be a whole number from ${min} to ${max}${note ? ` (${note})` : ''}, got ${showValue(raw)}`);
   }
   return value;
+}
+
+/** CreateSecret puts a new secret in this KMS instance: KMS 3.0 keeps secrets in instances, and refuses one without it. */
+function parseKmsInstanceId(raw: string | undefined, createMissingSecrets: boolean): string | undefined {
+  if (raw === undefined) {
+    if (createMissingSecrets) {
+      fail('KMS_INSTANCE_ID', 'is not set but CREATE_MISSING_SECRETS=true needs it: the KMS instance (kst-…) that new secrets go in, as the KMS console lists it');
+    }
+    return undefined;
+  }
+  if (!KMS_INSTANCE.test(raw)) fail('KMS_INSTANCE_ID', `must be a KMS instance id (kst- and up to 60 lower-case letters and digits), got ${showValue(raw)}`);
+  return raw;
 }
 
 /** Calls a second, fractions allowed (fan-out gives each function instance a share of the quota). */
@@ -346,13 +445,36 @@ function parseEndpoint(name: ConfigVariable, raw: string | undefined): Endpoint 
   if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
     fail(name, `must be a scheme and host only (no path, query or user), got ${shown}`);
   }
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    fail(name, `may use http:// only for a loopback host (127.0.0.0/8, ::1, localhost): requests carry the new password and the STS token in their query; use https://, got ${shown}`);
+  }
   return { host: url.host, protocol: url.protocol === 'http:' ? 'http' : 'https' };
 }
+
+/** `hostname` as WHATWG URL gives it: lower case, IPv4 normalized (`127.1` is 127.0.0.1), IPv6 in brackets. */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/**
+ * The regions whose DDS endpoint is the central `mongodb.aliyuncs.com`, as the official SDK's endpoint map
+ * has them (alibabacloud-go/dds-20151201, client/client.go, EndpointMap); every other region has
+ * `mongodb.<region>.aliyuncs.com`.
+ */
+const DDS_CENTRAL_REGIONS = new Set([
+  'cn-qingdao', 'cn-beijing', 'cn-wulanchabu', 'cn-hangzhou', 'cn-shanghai', 'cn-shenzhen', 'cn-heyuan', 'cn-hangzhou-finance',
+  'ap-northeast-2-pop', 'cn-beijing-finance-1', 'cn-beijing-finance-pop', 'cn-beijing-gov-1', 'cn-beijing-nu16-b01', 'cn-edge-1',
+  'cn-fujian', 'cn-haidian-cm12-c01', 'cn-hangzhou-bj-b01', 'cn-hangzhou-internal-prod-1', 'cn-hangzhou-internal-test-1',
+  'cn-hangzhou-internal-test-2', 'cn-hangzhou-internal-test-3', 'cn-hangzhou-test-306', 'cn-hongkong-finance-pop',
+  'cn-huhehaote-nebula-1', 'cn-qingdao-nebula', 'cn-shanghai-et15-b01', 'cn-shanghai-et2-b01', 'cn-shanghai-inner',
+  'cn-shanghai-internal-test-1', 'cn-shenzhen-inner', 'cn-shenzhen-st4-d01', 'cn-shenzhen-su18-b01', 'cn-wuhan', 'cn-yushanfang',
+  'cn-zhangbei', 'cn-zhangbei-na61-b01', 'cn-zhangjiakou-na62-a01', 'cn-zhengzhou-nebula-1', 'eu-west-1-oxs', 'rus-west-1-pop',
+]);
 
 /** The region's public endpoints, unless overridden. */
 export function endpointFor(product: 'dds' | 'kms', config: Config, regionId: string): Endpoint {
   const override = config.endpoints[product];
   if (override) return override;
-  const host = product === 'dds' ? `mongodb.${regionId}.aliyuncs.com` : `kms.${regionId}.aliyuncs.com`;
-  return { host, protocol: 'https' };
+  if (product === 'kms') return { host: `kms.${regionId}.aliyuncs.com`, protocol: 'https' };
+  return { host: DDS_CENTRAL_REGIONS.has(regionId) ? 'mongodb.aliyuncs.com' : `mongodb.${regionId}.aliyuncs.com`, protocol: 'https' };
 }

@@ -2,8 +2,11 @@ import { generate } from 'generate-password';
 
 /** The special characters ResetAccountPassword accepts (the API page's list; `@` is not among them). */
 export const SPECIAL_CHARACTERS = '!#$%^&*()_+-=';
+/** ResetAccountPassword's rule: 8 to 32 characters. */
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 32;
+/** Our own floor for the passwords we generate (PASSWORD_LENGTH): the API allows 8, we refuse fewer than 16. */
+export const MIN_GENERATED_PASSWORD_LENGTH = 16;
 const MIN_CLASSES = 3;
 
 export type CharacterClass = 'upper' | 'lower' | 'digit' | 'special';
@@ -45,14 +48,14 @@ export function checkPassword(password: string): string[] {
 }
 
 /**
- * A password from a CSPRNG (generate-password draws from crypto.randomBytes with rejection sampling) that
- * satisfies checkPassword. generate-password's `strict` is not used: it builds a regex character class from
- * the symbol list, where `+-=` reads as a range. Instead we draw until our own rule holds, which at
- * 8 characters takes more than one draw about 7% of the time.
+ * A password of 16 to 32 characters from a CSPRNG (generate-password draws from crypto.randomBytes with
+ * rejection sampling) that satisfies checkPassword. generate-password's `strict` is not used: it builds a
+ * regex character class from the symbol list, where `+-=` reads as a range. Instead we draw until our own
+ * rule holds, which at 16 characters takes more than one draw well under 1% of the time.
  */
 export function generatePassword(length: number): string {
-  if (!Number.isInteger(length) || length < MIN_PASSWORD_LENGTH || length > MAX_PASSWORD_LENGTH) {
-    throw new RangeError(`password length must be an integer from ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH}`);
+  if (!Number.isInteger(length) || length < MIN_GENERATED_PASSWORD_LENGTH || length > MAX_PASSWORD_LENGTH) {
+    throw new RangeError(`password length must be an integer from ${MIN_GENERATED_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH}`);
   }
   for (;;) {
     const password = generate({ length, lowercase: true, uppercase: true, numbers: true, symbols: SPECIAL_CHARACTERS, strict: false });

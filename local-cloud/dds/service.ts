@@ -23,7 +23,7 @@ const MAX_TAGS = 20;
 
 function requireInstance(state: CloudState, params: Params): InstanceState {
   const instance = state.findInstance(requiredParam(params, 'DBInstanceId'));
-  if (!instance) throw new ApiError('InvalidInstanceId.NotFound', 'The InstanceId provided does not exist in our records.', 404);
+  if (!instance) throw new ApiError('InvalidDBInstanceId.NotFound', 'The DBInstanceId provided does not exist in our records.', 404);
   return instance;
 }
 
@@ -92,7 +92,7 @@ function describeAccounts(state: CloudState, params: Params) {
 /** DDS account names: a lower-case letter, then lower-case letters, digits or underscores, 4 to 16 in all. */
 const ACCOUNT_NAME = /^[a-z][a-z0-9_]{3,15}$/;
 
-/** Every rule and error of the seed's API page, then the instance's lock mode and state. */
+/** Every rule and error of the seed's API page, then the instance's lock mode and state (both 403, as the API answers them). */
 function resetAccountPassword(state: CloudState, params: Params) {
   if (params.AccountPassword) state.notePassword(params.AccountPassword);
   requiredParam(params, 'DBInstanceId');
@@ -109,10 +109,10 @@ function resetAccountPassword(state: CloudState, params: Params) {
   if (breach) throw new ApiError('InvalidAccountPassword.Malformed', `Specified parameter AccountPassword is not valid: ${breach}.`);
   const role = roleToReset(instance, params.CharacterType ?? '');
   if (instance.lockMode !== 'Unlock') {
-    throw new ApiError('IncorrectDBInstanceLockMode', `Current DB instance lock mode (${instance.lockMode}) does not support this operation.`);
+    throw new ApiError('IncorrectDBInstanceLockMode', `Current DB instance lock mode (${instance.lockMode}) does not support this operation.`, 403);
   }
   if (instance.status !== 'Running') {
-    throw new ApiError('IncorrectDBInstanceState', `Current DB instance state (${instance.status}) does not support this operation.`);
+    throw new ApiError('IncorrectDBInstanceState', `Current DB instance state (${instance.status}) does not support this operation.`, 403);
   }
   state.setRootPassword(instance.id, role, password);
   return {};

@@ -31,6 +31,10 @@ const stagesOf = (version: VersionState) => ({ VersionStage: [...version.stages]
 class SecretActions {
   constructor(private readonly state: CloudState) {}
 
+  /**
+   * A new secret. An account with KMS 3.0 instances keeps secrets in them: a request without the DKMSInstanceId
+   * of one is refused. The name of a secret in its delete window cannot be taken again.
+   */
   create(params: Params) {
     const name = requiredParam(params, 'SecretName');
     const versionId = versionIdParam(params);
@@ -42,7 +46,10 @@ class SecretActions {
     if (params.SecretType && params.SecretType !== 'Generic') {
       throw invalidParameter('SecretType', 'the local cloud keeps Generic secrets only');
     }
-    if (this.state.findSecret(name)) throw new ApiError('Rejected.ResourceExist', `The secret "${name}" already exists.`, 409);
+    const kmsInstance = this.kmsInstanceParam(params);
+    const existing = this.state.findSecret(name);
+    if (existing?.plannedDeleteTime !== undefined) throw inDeleteWindow();
+    if (existing) throw new ApiError('Rejected.ResourceExist', `The secret "${name}" already exists.`, 409);
     const now = isoSeconds(new Date());
     const secret: SecretState = {
       name,
@@ -53,13 +60,16 @@ class SecretActions {
       versions: [{ versionId, data, dataType, stages: [ACS_CURRENT], createTime: now }],
     };
     if (params.EncryptionKeyId) secret.encryptionKeyId = params.EncryptionKeyId;
+    if (kmsInstance !== undefined) secret.dkmsInstanceId = kmsInstance;
     this.state.addSecret(secret);
-    return { Arn: this.arnOf(name), SecretName: name, VersionId: versionId, SecretType: 'Generic' };
+    const body: Record<string, unknown> = { Arn: this.arnOf(name), SecretName: name, VersionId: versionId, SecretType: 'Generic' };
+    if (kmsInstance !== undefined) body.DKMSInstanceId = kmsInstance;
+    return body;
   }
 
   /** By VersionId or VersionStage (default ACSCurrent); given both, the version must carry the stage. */
   getValue(params: Params) {
-    const secret = this.secret(params);
+    const secret = this.secret(params, 'use');
     const { VersionId: versionId, VersionStage: stage } = params;
     const version = versionId ? this.version(secret, versionId) : versionWithStage(secret, stage || ACS_CURRENT);
     if (!version) throw versionNotFound(secret, `with VersionStage "${stage || ACS_CURRENT}"`);
@@ -79,7 +89,7 @@ class SecretActions {
 
   /** A new version (default stage ACSCurrent); the same VersionId again succeeds only with the same data. */
   putValue(params: Params) {
-    const secret = this.secret(params);
+    const secret = this.secret(params, 'change');
     const versionId = versionIdParam(params);
     const data = this.secretData(params);
     const dataType = dataTypeParam(params);
@@ -104,7 +114,7 @@ class SecretActions {
    * can only be moved; a stage named with MoveToVersion alone leaves whichever version had it.
    */
   updateVersionStage(params: Params) {
-    const secret = this.secret(params);
+    const secret = this.secret(params, 'change');
     const stage = requiredParam(params, 'VersionStage');
     const { RemoveFromVersion: removeFrom, MoveToVersion: moveTo } = params;
     if (!removeFrom && !moveTo) throw missingParameter('MoveToVersion');
@@ -128,7 +138,7 @@ class SecretActions {
 
   /** Versions oldest first; unlabelled ("deprecated") ones only with IncludeDeprecated=true. */
   listVersionIds(params: Params) {
-    const secret = this.secret(params);
+    const secret = this.secret(params, 'use');
     const includeDeprecated = booleanParam(params, 'IncludeDeprecated');
     const pageNumber = positiveIntParam(params, 'PageNumber', 1);
     const pageSize = positiveIntParam(params, 'PageSize', 20, MAX_LIST_PAGE_SIZE);
@@ -149,7 +159,7 @@ class SecretActions {
   }
 
   describe(params: Params) {
-    const secret = this.secret(params);
+    const secret = this.secret(params, 'describe');
     const body: Record<string, unknown> = {
       Arn: this.arnOf(secret.name),
       SecretName: secret.name,
@@ -159,6 +169,8 @@ class SecretActions {
       UpdateTime: secret.updateTime,
     };
     if (secret.encryptionKeyId) body.EncryptionKeyId = secret.encryptionKeyId;
+    if (secret.dkmsInstanceId) body.DKMSInstanceId = secret.dkmsInstanceId;
+    if (secret.plannedDeleteTime) body.PlannedDeleteTime = secret.plannedDeleteTime;
     if (booleanParam(params, 'FetchTags')) {
       body.Tags = { Tag: Object.entries(secret.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })) };
     }
@@ -169,14 +181,33 @@ class SecretActions {
     return `acs:kms:${this.state.region}:${this.state.accountId}:secret/${name}`;
   }
 
-  /** SecretName may be the name or the secret's ARN. */
-  private secret(params: Params): SecretState {
+  /**
+   * SecretName may be the name or the secret's ARN. A secret in its delete window can only be described:
+   * its value and versions are out of reach (the documented codes of GetSecretValue and ListSecretVersionIds
+   * hold no delete-window code, so it is not found), a change is refused with Rejected.ResourceInDeleteWindow.
+   */
+  private secret(params: Params, purpose: 'describe' | 'use' | 'change'): SecretState {
     const given = requiredParam(params, 'SecretName');
     const arnPrefix = this.arnOf('');
     const name = given.startsWith(arnPrefix) ? given.slice(arnPrefix.length) : given;
     const secret = this.state.findSecret(name);
-    if (!secret) throw new ApiError('Forbidden.ResourceNotFound', `The secret "${given}" cannot be found.`, 404);
+    const notFound = () => new ApiError('Forbidden.ResourceNotFound', `The secret "${given}" cannot be found.`, 404);
+    if (!secret) throw notFound();
+    if (secret.plannedDeleteTime !== undefined && purpose !== 'describe') throw purpose === 'change' ? inDeleteWindow() : notFound();
     return secret;
+  }
+
+  /**
+   * DKMSInstanceId must name one of the account's KMS instances; with none declared (KMS before 3.0) it may be
+   * left out. Both refusals are the code CreateSecret documents for an instance it cannot find.
+   */
+  private kmsInstanceParam(params: Params): string | undefined {
+    const given = params.DKMSInstanceId || undefined;
+    const required = this.state.kmsInstances.size > 0;
+    if ((given === undefined && required) || (given !== undefined && !this.state.kmsInstances.has(given))) {
+      throw new ApiError('Forbidden.DKMSInstanceNotFound', 'The specified DKMS Instance is not found.', 403);
+    }
+    return given;
   }
 
   private version(secret: SecretState, versionId: string): VersionState {
@@ -191,6 +222,11 @@ class SecretActions {
     if (Buffer.byteLength(data) > MAX_DATA_BYTES) throw invalidParameter('SecretData', `at most ${MAX_DATA_BYTES} bytes`);
     return data;
   }
+}
+
+/** The answer KMS documents for a secret scheduled for deletion (CreateSecret, UpdateSecretVersionStage, …). */
+function inDeleteWindow(): ApiError {
+  return new ApiError('Rejected.ResourceInDeleteWindow', 'The secret is planned to be deleted.', 409);
 }
 
 function versionIdParam(params: Params): string {

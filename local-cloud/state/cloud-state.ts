@@ -54,6 +54,8 @@ export class CloudState {
   readonly region: string;
   readonly accountId: string;
   readonly accessKeys: FixtureAccessKey[];
+  /** The account's KMS 3.0 instances (ids); empty: CreateSecret takes no DKMSInstanceId. */
+  readonly kmsInstances: ReadonlySet<string>;
   readonly truth: Truth;
   private readonly instances = new Map<string, InstanceState>();
   private readonly secrets = new Map<string, SecretState>();
@@ -66,6 +68,7 @@ export class CloudState {
     this.region = fixture.region;
     this.accountId = fixture.accountId;
     this.accessKeys = fixture.accessKeys.map((key) => ({ ...key }));
+    this.kmsInstances = new Set(fixture.kmsInstances.map((instance) => instance.id));
     for (const instance of fixture.instances) this.instances.set(instance.id, this.seedInstance(instance));
     for (const secret of fixture.secrets) this.addSecret(seedSecret(secret));
     this.truth = this.createTruth();
@@ -217,6 +220,7 @@ function seedSecret(seed: FixtureSecret): SecretState {
       .map((v) => ({ ...v, stages: [...v.stages] })),
   };
   if (seed.instanceId !== undefined) secret.instanceId = seed.instanceId;
+  if (seed.plannedDeleteTime !== undefined) secret.plannedDeleteTime = seed.plannedDeleteTime;
   return secret;
 }
 

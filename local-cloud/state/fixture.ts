@@ -19,6 +19,8 @@ export interface Fixture {
   accessKeys: FixtureAccessKey[];
   instances: FixtureInstance[];
   secrets: FixtureSecret[];
+  /** KMS 3.0 instances of the account; when there are any, CreateSecret needs the DKMSInstanceId of one. */
+  kmsInstances: FixtureKmsInstance[];
   /** Passed through untouched: the gateway's fault controls read it. */
   faults?: unknown;
 }
@@ -53,7 +55,13 @@ export interface FixtureSecret {
   instanceId?: string;
   description: string;
   createTime: string;
+  /** The secret is in its delete window until then. */
+  plannedDeleteTime?: string;
   versions: FixtureVersion[];
+}
+
+export interface FixtureKmsInstance {
+  id: string;
 }
 
 export interface FixtureVersion {
@@ -128,7 +136,7 @@ class FixtureReader {
   constructor(private readonly now: Date) {}
 
   fixture(raw: unknown): Fixture | undefined {
-    if (!this.object(raw, '(top level)', ['region', 'accountId', 'accessKeys', 'instances', 'secrets', 'faults'])) return undefined;
+    if (!this.object(raw, '(top level)', ['region', 'accountId', 'accessKeys', 'instances', 'secrets', 'kmsInstances', 'faults'])) return undefined;
     const region = this.string(raw, 'region', '', { required: true, pattern: /^[a-z]+(-[a-z0-9]+)+$/, hint: 'a region id such as "cn-hangzhou"' });
     const accountId = this.string(raw, 'accountId', '', { pattern: /^\d{16}$/, hint: 'sixteen digits' }) ?? DEFAULT_ACCOUNT_ID;
     const accessKeys = this.list(raw, 'accessKeys', '', { required: true, min: 1 }, (item, path) => this.accessKey(item, path));
@@ -136,10 +144,12 @@ class FixtureReader {
     // Ids of instances with other problems still count, so that their secrets are not blamed as well.
     const instanceIds = new Set(Array.isArray(raw.instances) ? raw.instances.map((i: unknown) => (isObject(i) ? i.id : undefined)) : []);
     const secrets = this.list(raw, 'secrets', '', {}, (item, path) => this.secret(item, path, instanceIds));
+    const kmsInstances = this.list(raw, 'kmsInstances', '', {}, (item, path) => this.kmsInstance(item, path));
     this.unique(accessKeys.map((k) => k.id), 'accessKeys', 'id');
     this.unique(instances.map((i) => i.id), 'instances', 'id');
     this.unique(secrets.map((s) => s.name), 'secrets', 'name');
-    const fixture: Fixture = { region: region ?? '', accountId, accessKeys, instances, secrets };
+    this.unique(kmsInstances.map((k) => k.id), 'kmsInstances', 'id');
+    const fixture: Fixture = { region: region ?? '', accountId, accessKeys, instances, secrets, kmsInstances };
     if ('faults' in raw) fixture.faults = raw.faults;
     return fixture;
   }
@@ -192,8 +202,14 @@ class FixtureReader {
     return host === undefined ? undefined : { host, port: port as number };
   }
 
+  private kmsInstance(raw: unknown, path: string): FixtureKmsInstance | undefined {
+    if (!this.object(raw, path, ['id'])) return undefined;
+    const id = this.string(raw, 'id', path, { required: true, pattern: /^kst-[a-z0-9]+$/, hint: 'a KMS instance id such as "kst-hzz65f176a0ogplgq1a2b"' });
+    return id === undefined ? undefined : { id };
+  }
+
   private secret(raw: unknown, path: string, instanceIds: Set<unknown>): FixtureSecret | undefined {
-    if (!this.object(raw, path, ['name', 'instanceId', 'description', 'createTime', 'versions'])) return undefined;
+    if (!this.object(raw, path, ['name', 'instanceId', 'description', 'createTime', 'plannedDeleteTime', 'versions'])) return undefined;
     const name = this.string(raw, 'name', path, { required: true, pattern: SECRET_NAME, hint: 'up to 192 letters, digits and _/+=.@-' });
     const instanceId = this.string(raw, 'instanceId', path, {});
     if (instanceId !== undefined && !instanceIds.has(instanceId)) {
@@ -205,9 +221,11 @@ class FixtureReader {
     const createTime = raw.createTime === undefined && versions.length > 0
       ? versions.map((v) => v.createTime).sort()[0]
       : this.time(raw, 'createTime', path);
+    const plannedDeleteTime = raw.plannedDeleteTime === undefined ? undefined : this.time(raw, 'plannedDeleteTime', path);
     if (name === undefined) return undefined;
     const secret: FixtureSecret = { name, description, createTime, versions };
     if (instanceId !== undefined) secret.instanceId = instanceId;
+    if (plannedDeleteTime !== undefined) secret.plannedDeleteTime = plannedDeleteTime;
     return secret;
   }
 
@@ -266,7 +284,7 @@ class FixtureReader {
     if (value === undefined) return isoSeconds(this.now);
     const time = typeof value === 'string' ? parseFixtureTime(value, this.now) : undefined;
     if (time === undefined) {
-      this.problem(`${join(path, key)}`, 'must be an ISO 8601 UTC time such as "2026-10-01T00:00:00Z" or a relative one such as "-2d" (units s, m, h, d)', value);
+      this.problem(`${join(path, key)}`, 'must be an ISO 8601 UTC time such as "2026-10-01T00:00:00Z" or a relative one such as "-2d" or "+7d" (units s, m, h, d)', value);
       return isoSeconds(this.now);
     }
     return time;

@@ -49,6 +49,10 @@ export interface VersionState {
 
 export interface SecretState {
   name: string;
+  /** The KMS instance (`kst-…`) the secret lives in: CreateSecret's DKMSInstanceId. */
+  dkmsInstanceId?: string;
+  /** Set while the secret is in its delete window (DeleteSecret with a recovery window): it cannot be used or created again. */
+  plannedDeleteTime?: string;
   /** Binds the secret to an instance for the invariant monitor (fixture); else the `DBInstanceId` in its data does. */
   instanceId?: string;
   description: string;

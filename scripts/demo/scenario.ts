@@ -40,7 +40,8 @@ export function demoScenario(cloud: LocalCloud): DemoScenario {
     .map((instance) => ({ instanceId: instance.id, secretName: `mongodb/${instance.id}/root`, type: instance.type }));
   const scheduled = Object.fromEntries(targets.map((t) => [t.instanceId, scheduledOutcome(cloud, t)]));
   const incident = readFileSync(INCIDENT_EVENT);
-  const { data } = JSON.parse(incident.toString('utf8')) as { data: { eventName: string; requestParameters: { DBInstanceId: string } } };
+  const { data } = JSON.parse(incident.toString('utf8')) as { data: { eventName: string; referencedResources: Record<string, string[]> } };
+  const named = Object.values(data.referencedResources).flat().find((id) => id.startsWith('dds-'))!;
   return {
     targets,
     steps: [
@@ -51,8 +52,8 @@ export function demoScenario(cloud: LocalCloud): DemoScenario {
       },
       {
         // Async, as EventBridge delivers it (s.yaml: asyncInvocationType): queued, retried on failure.
-        title: `EventBridge incident from ActionTrail (${data.eventName} on ${data.requestParameters.DBInstanceId}): forced, although just rotated`,
-        expected: { [data.requestParameters.DBInstanceId]: 'rotated' },
+        title: `EventBridge incident from ActionTrail (${data.eventName} on ${named}): forced, although just rotated`,
+        expected: { [named]: 'rotated' },
         invoke: (functionName) => deliverEvent(cloud, functionName, incident),
       },
     ],

@@ -4,6 +4,7 @@
  * ids, stages and create times. Only calls that return no secret value, through the function's own clients
  * and shared rates (DDS_QPS, KMS_QPS): never GetSecretValue, never a write.
  */
+import { isInstanceNotFound } from '../../functions/shared/codes';
 import { callOptions, type Clients } from '../../functions/shared/clients';
 import * as $Dds from '../../functions/shared/clients/dds';
 import { type ServiceError, toServiceError } from '../../functions/shared/clients/errors';
@@ -26,7 +27,6 @@ const DISCOVERY_BUDGET_MS = 300_000;
 /** KMS keeps at most 10 versions: one page of 20 holds them all; more pages mean an answer KMS does not give. */
 const VERSION_PAGE_SIZE = 20;
 const MAX_VERSION_PAGES = 5;
-const INSTANCE_NOT_FOUND = 'InvalidInstanceId.NotFound';
 
 export interface StatusTarget {
   instanceId: string;
@@ -126,7 +126,7 @@ async function describeInstance(dds: Clients['dds'], instanceId: string, deadlin
     return { found: true, instance: { type: instance.DBInstanceType, status: instance.DBInstanceStatus, lockMode: instance.lockMode } };
   } catch (err) {
     const error = toServiceError(err);
-    if (error.code === INSTANCE_NOT_FOUND) return { found: false };
+    if (isInstanceNotFound(error.code)) return { found: false };
     return { failed: { action: 'dds:DescribeDBInstanceAttribute', error: brief(error) } };
   }
 }

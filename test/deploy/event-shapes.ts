@@ -11,6 +11,7 @@ const MANUAL_FIELDS: Record<string, (v: unknown) => boolean> = {
   dryRun: (v) => typeof v === 'boolean',
   rotationId: (v) => typeof v === 'string' && v.length > 0,
   reason: (v) => typeof v === 'string' && v.length > 0,
+  ignoreCooldown: (v) => typeof v === 'boolean',
 };
 
 export function manualEventProblems(event: unknown): string[] {
@@ -56,7 +57,10 @@ export function cloudEventProblems(event: unknown): string[] {
 export function instanceIdsOf(event: Json): string[] {
   const data = (isObject(event.data) ? event.data : {}) as Json;
   const requestParameters = (isObject(data.requestParameters) ? data.requestParameters : {}) as Json;
-  const candidates = [data.instanceIds, data.instanceId, requestParameters.DBInstanceId, data.resourceName].flat();
+  const referenced = Object.values(isObject(data.referencedResources) ? data.referencedResources : {})
+    .flat()
+    .filter((id) => typeof id === 'string' && id.startsWith('dds-'));
+  const candidates = [data.instanceIds, data.instanceId, referenced, requestParameters.DBInstanceId, data.resourceName].flat();
   return candidates.filter((id): id is string => typeof id === 'string');
 }
 

@@ -18,6 +18,8 @@ const EXPECTED_FILES: Record<string, Kind> = {
   'manual-dry-run.json': 'manual',
   'incident-actiontrail.json': 'incident',
   'incident-custom.json': 'incident',
+  'incident-failed-call.json': 'incident',
+  'incident-no-instance.json': 'incident',
 };
 
 const PROBLEMS: Record<Kind, (event: unknown) => string[]> = {
@@ -50,16 +52,20 @@ describe('events/', () => {
     expect(readEvent('manual-dry-run.json')).not.toHaveProperty('force');
   });
 
-  it('the ActionTrail event is an ActionTrail API call on a DDS instance, delivered by EventBridge', () => {
+  it('the ActionTrail event is an ActionTrail API call on a DDS instance, in the shape EventBridge documents (no requestParameters)', () => {
     const event = readEvent('incident-actiontrail.json');
     expect(event).toMatchObject({ source: 'acs.actiontrail', type: 'actiontrail:ActionTrail:ApiCall' });
     expect(event.data).toMatchObject({
       eventType: 'ApiCall',
+      eventRW: 'Write',
       serviceName: 'Dds',
       acsRegion: 'cn-hangzhou',
       eventName: expect.any(String),
-      requestParameters: { DBInstanceId: expect.stringMatching(/^dds-/) },
+      requestId: expect.any(String),
+      userIdentity: expect.any(Object),
+      referencedResources: { 'ACS::MongoDB::DBInstance': [expect.stringMatching(/^dds-/)] },
     });
+    expect(event.data).not.toHaveProperty('requestParameters');
     for (const attribute of ['aliyunaccountid', 'aliyunregionid', 'aliyuneventbusname', 'aliyunpublishtime']) {
       expect(event).toHaveProperty(attribute);
     }
@@ -68,6 +74,12 @@ describe('events/', () => {
   it('each incident names the instances to rotate where the handler looks for them', () => {
     expect(instanceIdsOf(readEvent('incident-actiontrail.json'))).toEqual(['dds-bp17d3a9c5e1f2b64']);
     expect(instanceIdsOf(readEvent('incident-custom.json'))).toEqual(['dds-bp1e8f0b6c2a7d4e1', 'dds-bp17d3a9c5e1f2b64']);
+  });
+
+  it('the refused examples: a record of a failed call (errorCode), and an incident that names no instance', () => {
+    expect(readEvent('incident-failed-call.json').data).toMatchObject({ errorCode: expect.any(String), errorMessage: expect.any(String) });
+    expect(instanceIdsOf(readEvent('incident-no-instance.json'))).toEqual([]);
+    expect(readEvent('incident-no-instance.json').data).not.toHaveProperty('allTargets');
   });
 
   it('the custom incident uses a custom source (acs.* belongs to Alibaba Cloud services)', () => {

@@ -96,7 +96,7 @@ const VERIFYING_LOGIN: Deployment = {
 const EVERY_FEATURE: Deployment = {
   name: 'ROTATION_TAG and CREATE_MISSING_SECRETS',
   features: { tagDiscovery: true, createMissingSecrets: true },
-  env: (cloud) => rotationEnv(cloud, [], { ROTATION_TARGETS: undefined, ROTATION_TAG: 'rotation=enabled', CREATE_MISSING_SECRETS: 'true' }),
+  env: (cloud) => rotationEnv(cloud, [], { ROTATION_TARGETS: undefined, ROTATION_TAG: 'rotation=enabled', CREATE_MISSING_SECRETS: 'true', KMS_INSTANCE_ID: 'kst-hzz65f176a0ogplgq1a2b' }),
   expected: { [RS]: 'resumed', [SHARDED]: 'rotated', [UNSECRETED]: 'rotated' },
 };
 
@@ -291,6 +291,7 @@ describe('the built bundles deployed from s.yaml under the shipped policy', () =
       env: {
         ROTATION_TAG: 'rotation=enabled',
         CREATE_MISSING_SECRETS: 'true',
+        KMS_INSTANCE_ID: 'kst-hzz65f176a0ogplgq1a2b',
         ROTATION_ROLE_ARN: ROTATE_ROLE_ARN,
         DISPATCH_ROLE_ARN: dispatch ? DISPATCH_ROLE_ARN : ROTATE_ROLE_ARN,
       },

@@ -16,6 +16,7 @@ const ACCOUNT_ENV = {
   ROTATION_TARGETS: '[{"instanceId":"dds-uf6a1b2c3d4e5f6g","secretName":"mongodb/dds-uf6a1b2c3d4e5f6g/root"}]',
   ROTATION_TAG: 'rotation=enabled',
   CREATE_MISSING_SECRETS: 'true',
+  KMS_INSTANCE_ID: 'kst-sha65f176a0ogplgq1a2b',
   DDS_ENDPOINT: 'mongodb-vpc.cn-shanghai.aliyuncs.com',
 };
 

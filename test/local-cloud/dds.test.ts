@@ -110,9 +110,9 @@ describe('DDS 2015-12-01 over HTTP', () => {
       expect((await attribute(LOCKED)).LockMode).toBe('ManualLock');
     });
 
-    it('answers 404 InvalidInstanceId.NotFound for an unknown instance and MissingParameter without one', async () => {
+    it('answers 404 InvalidDBInstanceId.NotFound for an unknown instance, as the real API, and MissingParameter without one', async () => {
       expect(await failure(ddsCall(cloud, 'DescribeDBInstanceAttribute', { DBInstanceId: 'dds-bp1nothere000001' }))).toMatchObject({
-        code: 'InvalidInstanceId.NotFound',
+        code: 'InvalidDBInstanceId.NotFound',
         status: 404,
       });
       expect(await failure(ddsCall(cloud, 'DescribeDBInstanceAttribute', {}))).toMatchObject({ code: 'MissingParameter', status: 400 });
@@ -249,11 +249,11 @@ describe('DDS 2015-12-01 over HTTP', () => {
       }
     });
 
-    it('refuses an unknown instance (404), a locked one and one that is not Running', async () => {
-      expect(await failure(reset({ DBInstanceId: 'dds-bp1nothere000001' }))).toMatchObject({ code: 'InvalidInstanceId.NotFound', status: 404 });
-      expect(await failure(reset({ DBInstanceId: LOCKED }))).toMatchObject({ code: 'IncorrectDBInstanceLockMode', status: 400 });
+    it('refuses an unknown instance (404), a locked one and one that is not Running (both 403, as the real API)', async () => {
+      expect(await failure(reset({ DBInstanceId: 'dds-bp1nothere000001' }))).toMatchObject({ code: 'InvalidDBInstanceId.NotFound', status: 404 });
+      expect(await failure(reset({ DBInstanceId: LOCKED }))).toMatchObject({ code: 'IncorrectDBInstanceLockMode', status: 403 });
       cloud.state.setInstanceStatus(RS, 'HASwitching');
-      expect(await failure(reset({ DBInstanceId: RS }))).toMatchObject({ code: 'IncorrectDBInstanceState', status: 400 });
+      expect(await failure(reset({ DBInstanceId: RS }))).toMatchObject({ code: 'IncorrectDBInstanceState', status: 403 });
       cloud.state.setInstanceStatus(RS, 'Running');
       await reset({ DBInstanceId: RS });
       expect(cloud.truth.rootPassword(LOCKED)).toBe('Initial#Pass03');

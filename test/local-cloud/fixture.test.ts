@@ -112,7 +112,7 @@ describe('fixture format', () => {
     const raw: Record<string, unknown> = { ...minimal(), instance: [] };
     (raw.instances as Array<Record<string, unknown>>)[0].rootpassword = 'x';
     expect(problemsOf(raw)).toEqual([
-      'instance: unknown field; expected one of region, accountId, accessKeys, instances, secrets, faults',
+      'instance: unknown field; expected one of region, accountId, accessKeys, instances, secrets, kmsInstances, faults',
       'instances[0].rootpassword: unknown field; expected one of id, type, status, lockMode, rootPassword, tags, description, engineVersion, creationTime, connection',
     ]);
   });
@@ -144,7 +144,25 @@ describe('fixture format', () => {
     const raw = minimal();
     (raw.secrets as Array<{ versions: Array<Record<string, unknown>> }>)[0].versions[0].createTime = 'yesterday';
     expect(problemsOf(raw)).toEqual([
-      'secrets[0].versions[0].createTime: must be an ISO 8601 UTC time such as "2026-10-01T00:00:00Z" or a relative one such as "-2d" (units s, m, h, d), got "yesterday"',
+      'secrets[0].versions[0].createTime: must be an ISO 8601 UTC time such as "2026-10-01T00:00:00Z" or a relative one such as "-2d" or "+7d" (units s, m, h, d), got "yesterday"',
+    ]);
+  });
+
+  it('declares KMS instances and secrets in their delete window, relative times in the future too', () => {
+    const raw: Record<string, unknown> = { ...minimal(), kmsInstances: [{ id: 'kst-hzz65f176a0ogplgq1a2b' }] };
+    (raw.secrets as Array<Record<string, unknown>>)[0].plannedDeleteTime = '+7d';
+    const fixture = loadFixture(raw, { now: NOW });
+    expect(fixture.kmsInstances).toEqual([{ id: 'kst-hzz65f176a0ogplgq1a2b' }]);
+    expect(fixture.secrets[0].plannedDeleteTime).toBe(new Date(NOW.getTime() + 7 * DAY).toISOString().replace('.000Z', 'Z'));
+    expect(loadFixture(minimal(), { now: NOW }).kmsInstances).toEqual([]);
+
+    const bad: Record<string, unknown> = { ...minimal(), kmsInstances: [{ id: 'key-1' }, { id: 'kst-a1' }, { id: 'kst-a1', name: 'x' }] };
+    (bad.secrets as Array<Record<string, unknown>>)[0].plannedDeleteTime = 'next week';
+    expect(problemsOf(bad)).toEqual([
+      'secrets[0].plannedDeleteTime: must be an ISO 8601 UTC time such as "2026-10-01T00:00:00Z" or a relative one such as "-2d" or "+7d" (units s, m, h, d), got "next week"',
+      'kmsInstances[0].id: must be a KMS instance id such as "kst-hzz65f176a0ogplgq1a2b", got "key-1"',
+      'kmsInstances[2].name: unknown field; expected one of id',
+      'kmsInstances: id "kst-a1" appears more than once; each id must be unique',
     ]);
   });
 

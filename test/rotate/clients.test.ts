@@ -66,8 +66,8 @@ describe('the DDS and KMS clients against the local cloud', () => {
 
   it('reads the service code of an openapi-core (DDS) error', async () => {
     const { raw, error } = await failure(clients.dds.describeDBInstanceAttribute(new $Dds.DescribeDBInstanceAttributeRequest({ DBInstanceId: 'dds-nothere' })));
-    expect(raw).toMatchObject({ code: 'InvalidInstanceId.NotFound', statusCode: 404 });
-    expect(error).toEqual({ code: 'InvalidInstanceId.NotFound', message: 'The InstanceId provided does not exist in our records.', requestId: expect.any(String), httpStatus: 404, retryable: false });
+    expect(raw).toMatchObject({ code: 'InvalidDBInstanceId.NotFound', statusCode: 404 });
+    expect(error).toEqual({ code: 'InvalidDBInstanceId.NotFound', message: 'The DBInstanceId provided does not exist in our records.', requestId: expect.any(String), httpStatus: 404, retryable: false });
   });
 
   it('reads the service code of an rpc-client (KMS) error, not its "…Error" decoration', async () => {
@@ -83,6 +83,9 @@ describe('the DDS and KMS clients against the local cloud', () => {
     ['dds', 'InternalError', 500, true],
     ['dds', 'IncorrectDBInstanceState', 403, true],
     ['dds', 'OperationDenied.DBInstanceStatus', 403, true],
+    ['dds', 'InstanceStatusInvalid', 403, true],
+    ['dds', 'InstanceStatusInvalid', 400, true],
+    ['dds', 'IncorrectDBInstanceLockMode', 403, false],
     ['dds', 'SomethingNew', 502, true],
     ['dds', 'Forbidden.RAM', 503, false],
     ['kms', 'InvalidParameter', 500, false],

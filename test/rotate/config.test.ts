@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, endpointFor, loadConfig } from '../../functions/shared/config';
 import { configProblem } from '../helpers/config';
@@ -18,11 +19,13 @@ describe('configuration', () => {
       eventSources: ['acs.actiontrail', 'acs.sas'],
       dryRun: false,
       createMissingSecrets: false,
+      forcedRotationCooldownMinutes: 15,
       endpoints: { dds: undefined, kms: undefined, fc: undefined },
       apiRates: { dds: undefined, kms: undefined },
       verifyLogin: { enabled: false, timeoutMs: 5000, tls: { enabled: false } },
     });
-    expect(endpointFor('dds', config, 'cn-shanghai')).toEqual({ host: 'mongodb.cn-shanghai.aliyuncs.com', protocol: 'https' });
+    expect(endpointFor('dds', config, 'cn-shanghai')).toEqual({ host: 'mongodb.aliyuncs.com', protocol: 'https' });
+    expect(endpointFor('dds', config, 'ap-southeast-1')).toEqual({ host: 'mongodb.ap-southeast-1.aliyuncs.com', protocol: 'https' });
     expect(endpointFor('kms', config, 'cn-shanghai')).toEqual({ host: 'kms.cn-shanghai.aliyuncs.com', protocol: 'https' });
   });
 
@@ -37,6 +40,8 @@ describe('configuration', () => {
       EVENT_SOURCES: 'acs.actiontrail, custom.soc',
       DRY_RUN: 'TRUE',
       CREATE_MISSING_SECRETS: 'true',
+      KMS_INSTANCE_ID: 'kst-sgp64f0a1b2c3d4e5f6g7',
+      FORCED_ROTATION_COOLDOWN_MINUTES: '0',
       ALIBABA_CLOUD_REGION_ID: 'ap-southeast-1',
       DDS_ENDPOINT: 'http://127.0.0.1:8080',
       KMS_ENDPOINT: 'kms-vpc.ap-southeast-1.aliyuncs.com',
@@ -59,6 +64,8 @@ describe('configuration', () => {
       eventSources: ['acs.actiontrail', 'custom.soc'],
       dryRun: true,
       createMissingSecrets: true,
+      kmsInstanceId: 'kst-sgp64f0a1b2c3d4e5f6g7',
+      forcedRotationCooldownMinutes: 0,
       regionId: 'ap-southeast-1',
       endpoints: {
         dds: { host: '127.0.0.1:8080', protocol: 'http' },
@@ -70,11 +77,19 @@ describe('configuration', () => {
     });
     expect([...CONFIG_VARIABLES].sort()).toEqual(
       [
-        'ROTATION_TARGETS', 'ROTATION_TAG', 'SECRET_NAME_TEMPLATE', 'ROTATION_INTERVAL_DAYS', 'PASSWORD_LENGTH', 'MAX_CONCURRENCY',
-        'EVENT_SOURCES', 'DRY_RUN', 'CREATE_MISSING_SECRETS', 'ALIBABA_CLOUD_REGION_ID', 'DDS_ENDPOINT', 'KMS_ENDPOINT', 'ROTATION_FC_ENDPOINT',
+        'ROTATION_TARGETS', 'ROTATION_TARGETS_FILE', 'ROTATION_TAG', 'SECRET_NAME_TEMPLATE', 'ROTATION_INTERVAL_DAYS', 'PASSWORD_LENGTH',
+        'MAX_CONCURRENCY', 'EVENT_SOURCES', 'DRY_RUN', 'CREATE_MISSING_SECRETS', 'KMS_INSTANCE_ID', 'FORCED_ROTATION_COOLDOWN_MINUTES', 'ALIBABA_CLOUD_REGION_ID', 'DDS_ENDPOINT', 'KMS_ENDPOINT', 'ROTATION_FC_ENDPOINT',
         'VERIFY_LOGIN', 'VERIFY_TIMEOUT_MS', 'VERIFY_TLS', 'VERIFY_TLS_CA_FILE', 'DDS_QPS', 'KMS_QPS',
       ].sort(),
     );
+  });
+
+  it("documents every variable in the README's Configuration table", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Configuration\n'), readme.indexOf('\n## ', readme.indexOf('\n## Configuration\n') + 1));
+    const tableRows = section.split('\n').filter((line) => line.startsWith('| `'));
+    const documented = new Set(tableRows.flatMap((row) => [...row.split('|')[1].matchAll(/`([A-Z_]+)`/g)].map((m) => m[1])));
+    expect(CONFIG_VARIABLES.filter((name) => !documented.has(name))).toEqual([]);
   });
 
   it('treats empty values as unset', () => {
@@ -82,7 +97,12 @@ describe('configuration', () => {
   });
 
   it.each([
-    [{ PASSWORD_LENGTH: '7' }, 'PASSWORD_LENGTH must be a whole number from 8 to 32, got "7"; for example PASSWORD_LENGTH=32'],
+    [{ PASSWORD_LENGTH: '15' }, 'PASSWORD_LENGTH must be a whole number from 16 to 32 (ApsaraDB accepts 8, but a root password shorter than 16 is refused here), got "15"; for example PASSWORD_LENGTH=32'],
+    [{ PASSWORD_LENGTH: '8' }, 'PASSWORD_LENGTH must be a whole number from 16 to 32 (ApsaraDB accepts 8, but a root password shorter than 16 is refused here), got "8"; for example PASSWORD_LENGTH=32'],
+    [{ FORCED_ROTATION_COOLDOWN_MINUTES: '1441' }, 'FORCED_ROTATION_COOLDOWN_MINUTES must be a whole number from 0 to 1440 (0 turns the cooldown off), got "1441"; for example FORCED_ROTATION_COOLDOWN_MINUTES=15'],
+    [{ FORCED_ROTATION_COOLDOWN_MINUTES: '-5' }, 'FORCED_ROTATION_COOLDOWN_MINUTES must be a whole number from 0 to 1440 (0 turns the cooldown off), got "-5"; for example FORCED_ROTATION_COOLDOWN_MINUTES=15'],
+    [{ CREATE_MISSING_SECRETS: 'true' }, 'KMS_INSTANCE_ID is not set but CREATE_MISSING_SECRETS=true needs it: the KMS instance (kst-…) that new secrets go in, as the KMS console lists it; for example KMS_INSTANCE_ID=kst-hzz65f176a0ogplgq1a2b'],
+    [{ KMS_INSTANCE_ID: 'key-hzz62f1cb66fa42qo' }, 'KMS_INSTANCE_ID must be a KMS instance id (kst- and up to 60 lower-case letters and digits), got "key-hzz62f1cb66fa42qo"; for example KMS_INSTANCE_ID=kst-hzz65f176a0ogplgq1a2b'],
     [{ ROTATION_INTERVAL_DAYS: '1.5' }, 'ROTATION_INTERVAL_DAYS must be a whole number from 1 to 3650, got "1.5"; for example ROTATION_INTERVAL_DAYS=30'],
     [{ MAX_CONCURRENCY: '0' }, 'MAX_CONCURRENCY must be a whole number from 1 to 64, got "0"; for example MAX_CONCURRENCY=4'],
     [{ DRY_RUN: 'yes' }, 'DRY_RUN must be true or false, got "yes"; for example DRY_RUN=false'],
@@ -112,7 +132,7 @@ describe('configuration', () => {
   });
 
   it('needs targets or a tag', () => {
-    expect(() => loadConfig({})).toThrow(/^ROTATION_TARGETS is not set and neither is ROTATION_TAG/);
+    expect(() => loadConfig({})).toThrow(/^ROTATION_TARGETS is not set and neither is ROTATION_TARGETS_FILE nor ROTATION_TAG/);
     expect(loadConfig({ ROTATION_TAG: 'rotation=enabled' }).targets).toEqual([]);
   });
 

@@ -139,7 +139,7 @@ describe('rotation end to end, through the SDKs against the local cloud', () => 
     const cloud = await h.start(fixture({ instances: [{ id: RS, password: 'Old#Missing-Pw1' }], secrets: [] }));
     // The database's password was never in KMS: the monitor sees that once, when the secret appears.
     h.allowViolations((violations) => expect(violations).toMatchObject([{ secretName: secretName(RS), action: 'CreateSecret', role: 'normal' }]));
-    const run = await h.run({ event: TIMER, env: { CREATE_MISSING_SECRETS: 'true' } });
+    const run = await h.run({ event: TIMER, env: { CREATE_MISSING_SECRETS: 'true', KMS_INSTANCE_ID: 'kst-hzz65f176a0ogplgq1a2b' } });
 
     expect(run.report?.results).toMatchObject([{ outcome: 'rotated' }]);
     const current = expectRotated(cloud, RS, 'Old#Missing-Pw1');
@@ -154,7 +154,7 @@ describe('rotation end to end, through the SDKs against the local cloud', () => 
     const run = await h.run({ event: TIMER, env: { PASSWORD_LENGTH: '40' } });
 
     expect(run.error?.name).toBe('ConfigError');
-    expect(run.error?.message).toBe('PASSWORD_LENGTH must be a whole number from 8 to 32, got "40"; for example PASSWORD_LENGTH=32');
+    expect(run.error?.message).toBe('PASSWORD_LENGTH must be a whole number from 16 to 32 (ApsaraDB accepts 8, but a root password shorter than 16 is refused here), got "40"; for example PASSWORD_LENGTH=32');
     expect(cloud.truth.requests).toEqual([]);
     expect(run.logs.find((e) => e.level === 'error')).toMatchObject([{ msg: 'invocation refused; nothing was changed', error: { code: 'InvalidConfiguration' } }]);
   });

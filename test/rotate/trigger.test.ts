@@ -43,6 +43,31 @@ describe('triggers', () => {
     }
   });
 
+  it('reads "ignoreCooldown" of a forced manual event or timer payload, which must give a reason', () => {
+    expect(parseTrigger({ instanceIds: ['dds-a'], force: true, ignoreCooldown: true, reason: 'incident INC-7: rotate again' }, CONTEXT).request).toEqual({
+      instanceIds: ['dds-a'],
+      force: true,
+      dryRun: false,
+      reason: 'incident INC-7: rotate again',
+      ignoreCooldown: true,
+    });
+    const payload = JSON.stringify({ force: true, ignoreCooldown: true, reason: 'drill' });
+    expect(parseTrigger({ ...TIMER, payload }, CONTEXT).request).toMatchObject({ force: true, ignoreCooldown: true, reason: 'drill' });
+    expect(parseTrigger({ force: true, ignoreCooldown: false }, CONTEXT).request).toEqual({ force: true, dryRun: false });
+    expect(parseTrigger({ force: true }, CONTEXT).request).not.toHaveProperty('ignoreCooldown');
+  });
+
+  it.each([
+    [{ force: true, ignoreCooldown: 'yes', reason: 'r' }, /^In the event, "ignoreCooldown" must be true or false/],
+    [{ ignoreCooldown: true, reason: 'r' }, /^In the event, "ignoreCooldown" applies to forced rotations only: set "force": true as well/],
+    [{ force: true, ignoreCooldown: true }, /^In the event, "ignoreCooldown" needs a "reason": it is logged with the warning/],
+    [{ force: true, ignoreCooldown: true, reason: '  ' }, /^In the event, "ignoreCooldown" needs a "reason"/],
+    [{ ...TIMER, payload: '{"force":true,"ignoreCooldown":true}' }, /^In the timer payload, "ignoreCooldown" needs a "reason"/],
+  ])('refuses %j', (event, message) => {
+    expect(() => parseTrigger(event, CONTEXT)).toThrow(TriggerError);
+    expect(() => parseTrigger(event, CONTEXT)).toThrow(message);
+  });
+
   it.each([
     ['not json', /^The event is not JSON\. Expected a timer event/],
     [[1, 2], /^The event is a JSON array, not an object/],

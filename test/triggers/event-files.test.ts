@@ -130,6 +130,34 @@ describe('the example events and the triggers, through the local FC', () => {
     expect(cloud.truth.rootPassword(ORDERS)).toBe(OLD[ORDERS]);
   });
 
+  it('incident-failed-call.json: an ActionTrail record of a call that failed is skipped, with a warning; nothing read or written', async () => {
+    const cloud = await start();
+    const invocation = await invoke(cloud, readEvent('incident-failed-call.json'));
+
+    expect(invocation.mode === 'sync' && invocation.failure).toBeUndefined();
+    const warnings = cloud.fc.invocations[0].logs
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: string; msg: string })
+      .filter((entry) => entry.level === 'warn');
+    expect(warnings.map((entry) => entry.msg)).toEqual([
+      'skipping the event: it records a call "ModifySecurityIps" that failed (errorCode "Forbidden.RAM") and so changed nothing; nothing is rotated',
+    ]);
+    expect(rotationRequests(cloud)).toEqual([]);
+    expect(cloud.truth.rootPassword(SESSIONS)).toBe(OLD[SESSIONS]);
+  });
+
+  it('incident-no-instance.json: an incident that names no instance is refused (incidents fail closed), nothing read or written', async () => {
+    const cloud = await start();
+    const invocation = await invoke(cloud, readEvent('incident-no-instance.json'));
+
+    expect(invocation.mode === 'sync' && invocation.failure).toEqual({
+      errorType: 'EventScopeError',
+      errorMessage: expect.stringMatching(/^Refusing the event: it names no instance .* "allTargets": true in its data\. Nothing was changed$/),
+    });
+    expect(rotationRequests(cloud)).toEqual([]);
+  });
+
   it("incident-custom.json with s.yaml's EVENT_SOURCES: refused with a clear error, nothing read or written", async () => {
     const cloud = await start();
     const invocation = await invoke(cloud, readEvent('incident-custom.json'));

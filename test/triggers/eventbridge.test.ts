@@ -91,9 +91,24 @@ describe('EventBridge incidents through the local FC', () => {
     expectRotatedTo(cloud, SESSIONS, first);
   });
 
-  it('an event that names no instance forces every target', async () => {
+  it('refuses an event that names no instance (incidents fail closed), sync and async, reading and writing nothing', async () => {
     const cloud = await start();
-    const report = reportOf(await invoke(cloud, incident({}, { source: 'acs.sas', type: 'sas:ActionTrail:ApiCall' })));
+    const event = incident({ eventName: 'DeleteDisk', referencedResources: { 'ACS::ECS::Disk': ['d-8vbf8rpv2nn0l1zm0001'] } });
+    const sync = await invoke(cloud, event);
+    await invoke(cloud, incident({}, { id: 'incident-0002', source: 'acs.sas', type: 'sas:Incident' }), { async: true });
+    await cloud.fc.whenIdle();
+
+    expect(sync.mode === 'sync' && sync.failure).toEqual({
+      errorType: 'EventScopeError',
+      errorMessage: expect.stringMatching(/^Refusing the event: it names no instance .*to rotate every target, the event must say "allTargets": true in its data\. Nothing was changed$/),
+    });
+    expect(cloud.fc.asyncOutcomes).toMatchObject([{ status: 'failed', destination: 'onFailure' }]);
+    expect(rotationRequests(cloud)).toEqual([]);
+  });
+
+  it('an event whose data says "allTargets": true forces every target', async () => {
+    const cloud = await start();
+    const report = reportOf(await invoke(cloud, incident({ allTargets: true, reason: 'SOC: credentials exposed' }, { source: 'acs.sas', type: 'sas:Incident' })));
 
     expect(report.results.map((r) => [r.instanceId, r.outcome])).toEqual([
       [SESSIONS, 'rotated'],
@@ -101,6 +116,32 @@ describe('EventBridge incidents through the local FC', () => {
     ]);
     expectRotatedTo(cloud, SESSIONS, OLD[SESSIONS]);
     expectRotatedTo(cloud, CATALOG, OLD[CATALOG]);
+  });
+
+  it('takes the instances from ActionTrail referencedResources, as EventBridge delivers them without requestParameters', async () => {
+    const cloud = await start();
+    const data = { eventName: 'ModifySecurityIps', eventRW: 'Write', serviceName: 'Dds', referencedResources: { 'ACS::Dds::DBInstance': [CATALOG], 'ACS::VPC::VSwitch': ['vsw-bp1a2b3c'] } };
+    const report = reportOf(await invoke(cloud, incident(data)));
+
+    expect(report.trigger).toMatchObject({ kind: 'event', instanceIds: [CATALOG] });
+    expect(report.results).toMatchObject([{ instanceId: CATALOG, outcome: 'rotated' }]);
+    expectRotatedTo(cloud, CATALOG, OLD[CATALOG]);
+    expect(cloud.truth.rootPassword(SESSIONS)).toBe(OLD[SESSIONS]);
+  });
+
+  it('skips an ActionTrail record of a call that failed (errorCode): a warning in the log, nothing read or written', async () => {
+    const cloud = await start();
+    const data = { eventName: 'AllocatePublicNetworkAddress', errorCode: 'Forbidden.RAM', errorMessage: 'User not authorized', referencedResources: { 'ACS::Dds::DBInstance': [SESSIONS] } };
+    const invocation = await invoke(cloud, incident(data));
+
+    expect(invocation.mode === 'sync' && invocation.failure).toBeUndefined();
+    const [run] = cloud.fc.invocations;
+    const warnings = run.logs.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level: string; msg: string }).filter((e) => e.level === 'warn');
+    expect(warnings.map((e) => e.msg)).toEqual([
+      'skipping the event: it records a call "AllocatePublicNetworkAddress" that failed (errorCode "Forbidden.RAM") and so changed nothing; nothing is rotated',
+    ]);
+    expect(rotationRequests(cloud).filter((r) => r.write)).toEqual([]);
+    expect(cloud.truth.rootPassword(SESSIONS)).toBe(OLD[SESSIONS]);
   });
 
   it('takes the instance from an ActionTrail resourceName, plain or as an ARN', async () => {

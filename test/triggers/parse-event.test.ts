@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { planTargets } from '../../functions/rotate/plan';
 import { summarizeTrigger } from '../../functions/rotate/report';
-import { EventSourceError, TriggerError, parseTrigger } from '../../functions/rotate/trigger';
+import { EventScopeError, EventSourceError, TriggerError, parseTrigger } from '../../functions/rotate/trigger';
 import { loadConfig } from '../../functions/shared/config';
 
 const CONTEXT = { requestId: 'fc-request-1' };
 const POLICY = { eventSources: ['acs.actiontrail', 'acs.sas'] };
-const EVENT = { specversion: '1.0', id: 'evt-1', source: 'acs.sas', type: 'sas:Incident', data: {} };
+const EVENT = { specversion: '1.0', id: 'evt-1', source: 'acs.sas', type: 'sas:Incident', data: { instanceId: 'dds-a' } };
 const event = (data: unknown, overrides: object = {}) => ({ ...EVENT, data, ...overrides });
 
 describe('EventBridge events', () => {
@@ -21,7 +21,7 @@ describe('EventBridge events', () => {
         type: 'sas:Incident',
         identity: 'event\nacs.sas\nevt-1',
         rotationId: 'evt-1',
-        request: { force: true, dryRun: false },
+        request: { force: true, dryRun: false, instanceIds: ['dds-a'] },
       });
     }
   });
@@ -44,19 +44,44 @@ describe('EventBridge events', () => {
     [{ resourceName: 'dds-a' }, ['dds-a']],
     [{ resourceName: 'acs:dds:cn-hangzhou:1234567890123456:dbinstance/dds-a' }, ['dds-a']],
     [{ instanceIds: ['dds-a'], instanceId: 'dds-b', requestParameters: { DBInstanceId: 'dds-c' }, resourceName: 'dds-a' }, ['dds-a', 'dds-b', 'dds-c']],
+    [{ referencedResources: { 'ACS::Dds::DBInstance': ['dds-a'] } }, ['dds-a']],
+    [{ referencedResources: { 'ACS::MongoDB::Instance': ['dds-a', 'dds-b'], 'ACS::ECS::Instance': ['i-8vb0smn1lf6g77md0001'], 'ACS::VPC::VSwitch': [] } }, ['dds-a', 'dds-b']],
+    [{ referencedResources: { Unknown: ['dds-b', 7, null] }, requestParameters: { DBInstanceId: 'dds-a' } }, ['dds-b', 'dds-a']],
   ])('takes the instances from %j', (data, instanceIds) => {
     expect(parseTrigger(event(data), CONTEXT, POLICY).request.instanceIds).toEqual(instanceIds);
   });
 
-  it('names no instance when the data names none (every target), or has no data', () => {
-    for (const data of [{}, { requestParameters: { RegionId: 'cn-hangzhou' } }, null, undefined]) {
-      expect(parseTrigger(event(data), CONTEXT, POLICY).request.instanceIds).toBeUndefined();
+  it('refuses an event that names no instance (incidents fail closed), unless its data says "allTargets": true', () => {
+    const unnamed = [{}, { requestParameters: { RegionId: 'cn-hangzhou' } }, { referencedResources: { 'ACS::ECS::Instance': ['i-8vb0smn1lf6g77md0001'] } }, null, undefined, { allTargets: false }];
+    for (const data of unnamed) {
+      expect(() => parseTrigger(event(data), CONTEXT, POLICY)).toThrow(EventScopeError);
     }
+    expect(() => parseTrigger(event({}), CONTEXT, POLICY)).toThrow(
+      'Refusing the event: it names no instance (in data: "instanceIds", "instanceId", a dds- id in "referencedResources", "requestParameters.DBInstanceId" or "resourceName"), ' +
+        'and incidents fail closed; to rotate every target, the event must say "allTargets": true in its data. Nothing was changed',
+    );
+    expect(parseTrigger(event({ allTargets: true }), CONTEXT, POLICY).request).toEqual({ force: true, dryRun: false });
+    expect(() => parseTrigger(event({ allTargets: true, instanceId: 'dds-a' }), CONTEXT, POLICY)).toThrow(
+      'Refusing the event: it names instances and also sets "allTargets": true; name the instances, or set "allTargets": true alone. Nothing was changed',
+    );
   });
 
-  it("takes the data's reason for the report, never a dry run or a choice not to force", () => {
-    const trigger = parseTrigger(event({ reason: 'leaked key', dryRun: true, force: false }), CONTEXT, POLICY);
-    expect(trigger.request).toEqual({ force: true, dryRun: false, reason: 'leaked key' });
+  it('skips an ActionTrail record of a failed call: it asks for no instance and says why, whatever else it names', () => {
+    const data = { eventName: 'ResetAccountPassword', errorCode: 'IncorrectDBInstanceState', errorMessage: 'Current DB instance state does not support this operation.', referencedResources: { 'ACS::Dds::DBInstance': ['dds-a'] } };
+    const trigger = parseTrigger(event(data), CONTEXT, POLICY);
+    const why = 'skipping the event: it records a call "ResetAccountPassword" that failed (errorCode "IncorrectDBInstanceState") and so changed nothing; nothing is rotated';
+    expect(trigger).toMatchObject({ kind: 'event', skip: why, warning: why, request: { force: true, dryRun: false, instanceIds: [] } });
+    expect(parseTrigger(event({ errorCode: 'Forbidden.RAM' }), CONTEXT, POLICY)).toMatchObject({ skip: expect.stringContaining('a call that failed (errorCode "Forbidden.RAM")') });
+    for (const succeeded of [{ errorCode: '', instanceId: 'dds-a' }, { errorCode: null, instanceId: 'dds-a' }]) {
+      expect(parseTrigger(event(succeeded), CONTEXT, POLICY)).not.toHaveProperty('skip');
+    }
+    expect(() => parseTrigger(event({ errorCode: 403, instanceId: 'dds-a' }), CONTEXT, POLICY)).toThrow(`In the EventBridge event's data, "errorCode" must be a string`);
+    expect(() => parseTrigger(event({ errorCode: 'Forbidden.RAM' }, { source: 'custom.x' }), CONTEXT, POLICY)).toThrow(EventSourceError);
+  });
+
+  it("takes the data's reason for the report, never a dry run, a choice not to force, or one to ignore the cooldown", () => {
+    const trigger = parseTrigger(event({ instanceId: 'dds-a', reason: 'leaked key', dryRun: true, force: false, ignoreCooldown: true }), CONTEXT, POLICY);
+    expect(trigger.request).toEqual({ force: true, dryRun: false, reason: 'leaked key', instanceIds: ['dds-a'] });
   });
 
   it('gives a redelivered event the same VersionIds, and the same id from another source other ones', () => {
@@ -93,6 +118,10 @@ describe('EventBridge events', () => {
     [event({ requestParameters: { DBInstanceId: 7 } }), /^In the EventBridge event's data, "requestParameters.DBInstanceId" is a number, not an instance id/],
     [event({ resourceName: 'acs:dds:cn-hangzhou:1:dbinstance/' }), /^In the EventBridge event's data, "resourceName" is "", not an instance id/],
     [event({ instanceId: 'x'.repeat(65) }), /^In the EventBridge event's data, "instanceId" is "x{80}|x{65}", not an instance id/],
+    [event({ referencedResources: ['dds-a'] }), /^In the EventBridge event's data, "referencedResources" must be an object of resource types to lists of ids/],
+    [event({ referencedResources: { 'ACS::Dds::DBInstance': 'dds-a' } }), /^In the EventBridge event's data, "referencedResources" lists "ACS::Dds::DBInstance" as a string, not a list of ids/],
+    [event({ referencedResources: { 'ACS::Dds::DBInstance': [`dds-${'x'.repeat(61)}`] } }), /^In the EventBridge event's data, "referencedResources" is "dds-x+", not an instance id/],
+    [event({ instanceId: 'dds-a', allTargets: 'yes' }), /^In the EventBridge event's data, "allTargets" must be true or false/],
   ])('refuses %j', (body, message) => {
     expect(() => parseTrigger(body, CONTEXT, POLICY)).toThrow(TriggerError);
     expect(() => parseTrigger(body, CONTEXT, POLICY)).toThrow(message);

@@ -21,6 +21,8 @@ const RETRYABLE_CODES = [
   /^InternalError$/,
   /^InternalFailure$/,
   /^IncorrectDBInstanceState$/,
+  // The instance is busy (a switchover, a configuration change): Terraform's provider retries it too.
+  /^InstanceStatusInvalid$/,
   /^OperationDenied\.DBInstanceStatus$/,
   /^OperationDenied\.AccountStatus$/,
 ];
