@@ -9,6 +9,7 @@ import type { RoleKey } from './fc/types';
 import type { AccessKey } from './http/authenticate';
 import { Gateway } from './http/gateway';
 import { createKmsService } from './kms/service';
+import { readMongoFaults } from './mongo/fixture-faults';
 import { type InstancePeers, startInstancePeers } from './mongo/instance-peers';
 import { parsePolicy, PolicyError } from './ram';
 import {
@@ -64,7 +65,8 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
   const keys = acceptedKeys(state.accessKeys, sourceName);
   const faults = new FaultControls(state);
   applyFixtureFaults(faults, fixture.faults, sourceName);
-  const mongo = await startInstancePeers(state, peerInstanceIds(options.mongoPeers));
+  const mongoFaults = readMongoFaults(fixture.mongoFaults, sourceName);
+  const mongo = await startInstancePeers(state, peerInstanceIds(options.mongoPeers), mongoFaults);
 
   const server = createServer();
   const port = await listen(server, options.port ?? 0).catch(async (err: unknown) => {

@@ -99,7 +99,7 @@ describe('fixture format', () => {
     (raw.instances as Array<Record<string, unknown>>)[0].rootpassword = 'x';
     expect(problemsOf(raw)).toEqual([
       'instance: unknown field; expected one of region, accountId, accessKeys, instances, secrets, faults',
-      'instances[0].rootpassword: unknown field; expected one of id, type, status, lockMode, rootPassword, tags, description, engineVersion, creationTime, connection',
+      'instances[0].rootpassword: unknown field; expected one of id, type, status, lockMode, rootPassword, tags, description, engineVersion, creationTime, connection, users',
     ]);
   });
 
