@@ -181,7 +181,7 @@ export class CommandFaults {
     return this.timers.sleep(ms);
   }
 
-  /** Marks a command a fault delays as in flight until `done` is called. */
+  /** Marks a command a fault delays (a hold, a `before` or `after` hook) as in flight until `done` is called. */
   begin(): () => void {
     this.inFlight++;
     let ended = false;
@@ -193,7 +193,7 @@ export class CommandFaults {
     };
   }
 
-  /** Resolves once no command a fault held is still on its way: what was held has been applied (or dropped). */
+  /** Resolves once no command a fault delayed is still on its way: what was held has been applied (or dropped). */
   settled(): Promise<void> {
     return new Promise((resolve) => {
       this.idleWaiters.push(resolve);

@@ -129,7 +129,8 @@ class PeerConnection {
       ok: false,
     };
     const plan = faults?.plan(arriving) ?? NO_FAULT;
-    const done = plan.hold && faults ? faults.begin() : () => undefined;
+    const delayed = plan.hold !== undefined || plan.before.length > 0 || plan.after.length > 0;
+    const done = delayed && faults ? faults.begin() : () => undefined;
     try {
       const reply = await this.applyWithFaults(request, arriving, plan, record);
       if (reply && !request.moreToCome && !this.socket.destroyed) {

@@ -48,7 +48,7 @@ export interface InstancePeers {
   error(spec: CommandErrorFault): FaultHandle;
   /** Runs `hook` as a matching command arrives (then drops it), just before it is applied, or just after. */
   onCommand(spec: CommandMatch & { phase: CommandHookPhase }, hook: CommandHook): FaultHandle;
-  /** Resolves once no command a fault held is still on its way (what was held has been applied). */
+  /** Resolves once no command a fault delayed (held, or hooked before or after) is still on its way: what was held has been applied. */
   settled(): Promise<void>;
   /** Every command the peers served, hellos aside, oldest first; no password. */
   readonly commands: readonly CommandRecord[];

@@ -10,6 +10,7 @@ import type { LocalCloud } from '../../local-cloud';
 import { useCloudPerTest } from '../helpers/cloud';
 import { type Login, loginOutcome, rejection, useMongoClients } from '../helpers/mongo';
 import { ddsCall } from '../helpers/sdk';
+import { FixtureError, loadFixture } from '../../local-cloud/state';
 
 const RS = 'dds-rsusers01';
 const SH = 'dds-shusers01';
@@ -400,3 +401,63 @@ describe("a sharded cluster's users", () => {
     expect(await logsIn(cloud, { user: 'orders_clone', password: 'Clone#Shard-Pw1' })).toBe(AUTHENTICATION_FAILED);
   });
 });
+
+describe('users in a fixture (instances[].users)', () => {
+  const withUsers = (users: unknown[], secretExtra: object = {}) => ({
+    ...FIXTURE,
+    instances: [{ id: RS, type: 'replicate', rootPassword: ROOT.password, users }],
+    secrets: [
+      {
+        name: `mongodb/${RS}/orders`,
+        ...secretExtra,
+        versions: [{ versionId: 'v1', data: JSON.stringify({ AccountName: 'orders', AccountPassword: ORDERS.password, DBInstanceId: RS }), stages: ['ACSCurrent'] }],
+      },
+    ],
+  });
+
+  it('fills in the defaults: db admin, no roles, both mechanisms', () => {
+    const fixture = loadFixture(withUsers([{ user: 'orders', password: ORDERS.password }]));
+    expect(fixture.instances[0].users).toEqual([{ user: 'orders', db: 'admin', password: ORDERS.password, roles: [], mechanisms: ['SCRAM-SHA-1', 'SCRAM-SHA-256'] }]);
+  });
+
+  it('refuses bad users, naming each field and never quoting a password', () => {
+    const problems = problemsOf(
+      withUsers(
+        [
+          { user: 'root', password: 'Root#Again-Pw1' },
+          { user: 'orders', password: ORDERS.password, roles: ['readWrite', { role: 'clusterAdmin', db: 'app' }, 7], mechanisms: ['MD5'] },
+          { user: 'orders', password: 12345 },
+          { user: '', password: 'Empty#User-Pw1', colour: 'red' },
+        ],
+        { strategy: 'sometimes' },
+      ),
+    );
+    expect(problems).toEqual([
+      'instances[0].users[0].user: "root" on "admin" is the instance\'s root account, seeded by rootPassword; remove this entry',
+      'instances[0].users[1].roles[1]: "clusterAdmin" is not a built-in role on "app"; use read, readWrite, dbAdmin, dbOwner or userAdmin on any database, or an AnyDatabase, cluster or root role on "admin"',
+      'instances[0].users[1].roles[2]: must be a role name such as "readWrite" or {"role":"readWrite","db":"app"}, got 7',
+      'instances[0].users[1].mechanisms: must be a non-empty array of "SCRAM-SHA-1", "SCRAM-SHA-256", got ["MD5"]',
+      'instances[0].users[2].password: must be a non-empty string, got a number',
+      'instances[0].users[3].colour: unknown field; expected one of user, db, password, roles, mechanisms, customData',
+      'instances[0].users[3].user: must be a non-empty string (a user name without NUL characters), got ""',
+      'secrets[0].strategy: must be "alternating" or "single", got "sometimes"',
+    ]);
+    expect(problems.join('\n')).not.toMatch(/Root#Again|Empty#User|12345/);
+  });
+
+  it('refuses a user seeded twice', () => {
+    expect(problemsOf(withUsers([{ user: 'orders', password: ORDERS.password }, { user: 'orders', password: 'Orders#Twice-Pw' }]))).toEqual([
+      'instances[0].users: user "orders@admin" appears more than once; each user must be unique',
+    ]);
+  });
+});
+
+function problemsOf(raw: object): string[] {
+  try {
+    loadFixture(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(FixtureError);
+    return (err as FixtureError).problems;
+  }
+  throw new Error('the fixture was accepted');
+}
