@@ -9,6 +9,7 @@ import type { RoleKey } from './fc/types';
 import type { AccessKey } from './http/authenticate';
 import { Gateway } from './http/gateway';
 import { createKmsService } from './kms/service';
+import type { PeerTls } from './mongo';
 import { readMongoFaults } from './mongo/fixture-faults';
 import { type InstancePeers, startInstancePeers } from './mongo/instance-peers';
 import { parsePolicy, PolicyError } from './ram';
@@ -33,6 +34,8 @@ export interface StartOptions {
    * `cs` password (local-cloud/mongo/README.md).
    */
   mongoPeers?: boolean | readonly string[];
+  /** The peers accept TLS connections only, with this key and certificate (PEM). */
+  mongoTls?: PeerTls;
 }
 
 export interface LocalCloud {
@@ -66,7 +69,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
   const faults = new FaultControls(state);
   applyFixtureFaults(faults, fixture.faults, sourceName);
   const mongoFaults = readMongoFaults(fixture.mongoFaults, sourceName);
-  const mongo = await startInstancePeers(state, peerInstanceIds(options.mongoPeers), mongoFaults);
+  const mongo = await startInstancePeers(state, peerInstanceIds(options.mongoPeers), { fixtureFaults: mongoFaults, tls: options.mongoTls });
 
   const server = createServer();
   const port = await listen(server, options.port ?? 0).catch(async (err: unknown) => {

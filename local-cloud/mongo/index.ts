@@ -3,6 +3,7 @@
 // query. It lets the local cloud prove a password, and rotate application users, the way a real
 // instance would. See README.md in this folder for what it answers and how an instance maps onto it.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { CommandFaults } from './command-faults';
 import { type CommandObserver, servePeerConnection } from './connection';
 import { createIdentity } from './hello';
@@ -40,10 +41,17 @@ export interface MongoPeerOptions {
   loginChecked?: (account: Account) => void;
   /** Given: answer hello as the primary of this replica set. Absent: answer as a mongos. */
   setName?: string;
+  /** Given: accept TLS connections only, with this key and certificate (PEM), as a TLS-enabled instance does. */
+  tls?: PeerTls;
   /** Wire faults (shared by the peers of a local cloud), matched with `instanceId`. */
   faults?: CommandFaults;
   instanceId?: string;
   observer?: CommandObserver;
+}
+
+export interface PeerTls {
+  key: string | Buffer;
+  cert: string | Buffer;
 }
 
 export async function startMongoPeer(options: MongoPeerOptions): Promise<MongoPeer> {
@@ -52,16 +60,20 @@ export async function startMongoPeer(options: MongoPeerOptions): Promise<MongoPe
   const users = new UserDirectory(store);
   const login = { rejectLogin: options.rejectAll ?? (() => false), loginChecked: options.loginChecked };
   const host = options.host ?? '127.0.0.1';
-  const server = createServer();
+  const server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }) : createServer();
   const sockets = new Set<Socket>();
   await listen(server, host, options.port ?? 0);
   const { port } = server.address() as AddressInfo;
   const identity = createIdentity(host, port, options.setName);
 
-  let connectionCount = 0;
-  server.on('connection', (socket) => {
+  server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+  });
+  // A client that rejects the certificate (or speaks plain text) hangs up mid-handshake: routine.
+  if (options.tls) server.on('tlsClientError', () => undefined);
+  let connectionCount = 0;
+  server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     connectionCount += 1;
     servePeerConnection(socket, {
       identity,

@@ -18,7 +18,7 @@ import {
 } from './command-faults';
 import type { CommandObserver, CommandRecord } from './connection';
 import type { MongoFaultSetup } from './fixture-faults';
-import { startMongoPeer, type MongoPeer } from './index';
+import { startMongoPeer, type MongoPeer, type MongoPeerOptions, type PeerTls } from './index';
 import { USER_WRITE_COMMANDS } from './user-commands';
 import type { UserStore } from './users';
 
@@ -64,11 +64,14 @@ interface LoginFaults {
 }
 
 /** Starts a peer for each of `instanceIds` (default: every instance) and points its address at it. */
-export async function startInstancePeers(
-  state: CloudState,
-  instanceIds?: readonly string[],
-  fixtureFaults: readonly MongoFaultSetup[] = [],
-): Promise<InstancePeers> {
+export interface PeerSetup {
+  /** The fixture's `mongoFaults`, applied once the peers listen. */
+  fixtureFaults?: readonly MongoFaultSetup[];
+  /** The peers accept TLS connections only. */
+  tls?: PeerTls;
+}
+
+export async function startInstancePeers(state: CloudState, instanceIds?: readonly string[], setup: PeerSetup = {}): Promise<InstancePeers> {
   const instances = instanceIds === undefined ? state.listInstances() : instanceIds.map((id) => requireInstance(state, id));
   const commandFaults = new CommandFaults();
   const commands: CommandRecord[] = [];
@@ -79,7 +82,7 @@ export async function startInstancePeers(
     for (const instance of instances) {
       const fault: LoginFaults = { rejectLeft: 0, rejectHits: 0 };
       loginFaults.set(instance.id, fault);
-      peers.set(instance.id, await startInstancePeer(state, instance, fault, commandFaults, observer));
+      peers.set(instance.id, await startInstancePeer(state, instance, fault, { faults: commandFaults, observer, tls: setup.tls }));
     }
   } catch (err) {
     await Promise.all([...peers.values()].map((peer) => peer.close()));
@@ -146,7 +149,7 @@ export async function startInstancePeers(
     },
   };
   try {
-    for (const setup of fixtureFaults) setup(peersApi);
+    for (const apply of setup.fixtureFaults ?? []) apply(peersApi);
   } catch (err) {
     await peersApi.close();
     throw err;
@@ -171,10 +174,10 @@ function startInstancePeer(
   state: CloudState,
   instance: InstanceState,
   fault: LoginFaults,
-  faults: CommandFaults,
-  observer: CommandObserver,
+  wiring: Pick<MongoPeerOptions, 'faults' | 'observer' | 'tls'>,
 ): Promise<MongoPeer> {
   return startMongoPeer({
+    ...wiring,
     users: instanceUsers(state, instance, fault),
     loginChecked: (account) => {
       if (fault.frozen && isRootUser(account.user, account.db)) fault.frozen.hits += 1;
@@ -185,9 +188,7 @@ function startInstancePeer(
       fault.rejectHits += 1;
       return true;
     },
-    faults,
     instanceId: instance.id,
-    observer,
     ...(instance.type === 'replicate' ? { setName: replicaSetNameOf(instance) } : {}),
   });
 }
