@@ -9,7 +9,7 @@ import type { InstancePeers } from './instance-peers';
  *   { "kind": "drop",  "instanceId"?, "command"?, "db"?, "nth"?, "times"?, "after"? }
  *   { "kind": "hang",  "instanceId"?, "command"?, "db"?, "nth"?, "ms": 30000, "times"?, "after"? }
  *   { "kind": "error", "instanceId"?, "command"?, "db"?, "nth"?, "code": 91, "codeName"?, "errmsg"?, "times"? }
- *   { "kind": "rejectLogins", "instanceId": "dds-…", "times"? }
+ *   { "kind": "rejectLogins", "instanceId": "dds-…", "times"?, "user"?, "db"? }
  */
 export type MongoFaultSetup = (peers: InstancePeers) => FaultHandle;
 
@@ -17,7 +17,7 @@ const FIELDS: Record<string, string[]> = {
   drop: ['instanceId', 'command', 'db', 'nth', 'times', 'after'],
   hang: ['instanceId', 'command', 'db', 'nth', 'ms', 'times', 'after'],
   error: ['instanceId', 'command', 'db', 'nth', 'code', 'codeName', 'errmsg', 'times'],
-  rejectLogins: ['instanceId', 'times'],
+  rejectLogins: ['instanceId', 'times', 'user', 'db'],
 };
 
 type Json = Record<string, unknown>;
@@ -77,8 +77,11 @@ class MongoFaultReader {
         };
         return (peers) => peers.error(spec);
       }
-      default:
-        return (peers) => peers.rejectLogins(match.instanceId!, times === undefined ? {} : { times });
+      default: {
+        const user = this.text(item, 'user', path, false);
+        const options = { ...(times !== undefined && { times }), ...(user !== undefined && { user }), ...(match.db !== undefined && { db: match.db }) };
+        return (peers) => peers.rejectLogins(match.instanceId!, options);
+      }
     }
   }
 

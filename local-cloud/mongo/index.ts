@@ -36,7 +36,7 @@ export interface MongoPeerOptions {
   /** Where the users live, root included (the local cloud's state for an instance's peer). */
   users?: UserStore;
   /** Fault: fail this authentication as a wrong password would; asked once per proof checked. */
-  rejectAll?: () => boolean;
+  rejectAll?: (user: { user: string; db: string }) => boolean;
   /** Told of every login attempt for a user that exists. */
   loginChecked?: (account: Account) => void;
   /** Given: answer hello as the primary of this replica set. Absent: answer as a mongos. */

@@ -32,9 +32,10 @@ export interface InstancePeers {
   readonly instanceIds: string[];
   /**
    * Fault: the instance's logins fail as with a wrong password (code 18), every one of them, or
-   * only the next `times`. `hits` counts the logins refused.
+   * only the next `times`; only those of `user` (on `db`, default admin) when given. `hits` counts
+   * the logins refused.
    */
-  rejectLogins(instanceId: string, options?: { times?: number }): FaultHandle;
+  rejectLogins(instanceId: string, options?: { times?: number; user?: string; db?: string }): FaultHandle;
   /**
    * Fault: root's logins keep checking the password the instance holds now, whatever later resets
    * set (a reset that the API accepted but the login path never saw). `hits` counts root's logins.
@@ -57,9 +58,14 @@ export interface InstancePeers {
   close(): Promise<void>;
 }
 
+interface LoginRejection {
+  left: number;
+  hits: number;
+  user?: { user: string; db: string };
+}
+
 interface LoginFaults {
-  rejectLeft: number;
-  rejectHits: number;
+  rejections: LoginRejection[];
   frozen?: { password: string; hits: number };
 }
 
@@ -80,7 +86,7 @@ export async function startInstancePeers(state: CloudState, instanceIds?: readon
   const loginFaults = new Map<string, LoginFaults>();
   try {
     for (const instance of instances) {
-      const fault: LoginFaults = { rejectLeft: 0, rejectHits: 0 };
+      const fault: LoginFaults = { rejections: [] };
       loginFaults.set(instance.id, fault);
       peers.set(instance.id, await startInstancePeer(state, instance, fault, { faults: commandFaults, observer, tls: setup.tls }));
     }
@@ -98,7 +104,7 @@ export async function startInstancePeers(state: CloudState, instanceIds?: readon
   const clearFaults = () => {
     commandFaults.clear();
     for (const fault of loginFaults.values()) {
-      fault.rejectLeft = 0;
+      fault.rejections = [];
       delete fault.frozen;
     }
   };
@@ -111,13 +117,13 @@ export async function startInstancePeers(state: CloudState, instanceIds?: readon
     instanceIds: [...peers.keys()],
     rejectLogins(instanceId, options = {}) {
       const fault = faultOf(instanceId);
-      const times = options.times ?? Number.POSITIVE_INFINITY;
-      fault.rejectLeft = times;
-      const hitsBefore = fault.rejectHits;
+      const rejection: LoginRejection = { left: options.times ?? Number.POSITIVE_INFINITY, hits: 0 };
+      if (options.user !== undefined) rejection.user = { user: options.user, db: options.db ?? 'admin' };
+      fault.rejections.push(rejection);
       return {
-        remove: () => void (fault.rejectLeft = 0),
+        remove: () => void (fault.rejections = fault.rejections.filter((r) => r !== rejection)),
         get hits() {
-          return fault.rejectHits - hitsBefore;
+          return rejection.hits;
         },
       };
     },
@@ -182,10 +188,13 @@ function startInstancePeer(
     loginChecked: (account) => {
       if (fault.frozen && isRootUser(account.user, account.db)) fault.frozen.hits += 1;
     },
-    rejectAll: () => {
-      if (fault.rejectLeft <= 0) return false;
-      fault.rejectLeft -= 1;
-      fault.rejectHits += 1;
+    rejectAll: (user) => {
+      const rejection = fault.rejections.find(
+        (r) => r.left > 0 && (r.user === undefined || (r.user.user === user.user && r.user.db === user.db)),
+      );
+      if (!rejection) return false;
+      rejection.left -= 1;
+      rejection.hits += 1;
       return true;
     },
     instanceId: instance.id,

@@ -16,7 +16,7 @@ export { commandError } from './errors';
 
 export interface LoginPolicy {
   /** Fault: this authentication fails as with a wrong password. Asked once per proof checked. */
-  rejectLogin: () => boolean;
+  rejectLogin: (user: AuthenticatedUser) => boolean;
   /** Told of every login attempt for a user that exists, as its credentials are looked up. */
   loginChecked?: (account: Account) => void;
 }
@@ -147,7 +147,8 @@ export class PeerSession {
       if (payload !== '') return authenticationFailed();
       return this.complete(conversation, '');
     }
-    const serverFinal = this.login.rejectLogin() ? undefined : conversation.scram.finish(payload);
+    const refused = this.login.rejectLogin({ user: conversation.scram.username, db: conversation.db });
+    const serverFinal = refused ? undefined : conversation.scram.finish(payload);
     if (serverFinal === undefined) {
       this.conversation = undefined;
       return authenticationFailed();

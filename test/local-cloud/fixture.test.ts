@@ -98,7 +98,7 @@ describe('fixture format', () => {
     const raw: Record<string, unknown> = { ...minimal(), instance: [] };
     (raw.instances as Array<Record<string, unknown>>)[0].rootpassword = 'x';
     expect(problemsOf(raw)).toEqual([
-      'instance: unknown field; expected one of region, accountId, accessKeys, instances, secrets, faults',
+      'instance: unknown field; expected one of region, accountId, accessKeys, instances, secrets, faults, mongoFaults',
       'instances[0].rootpassword: unknown field; expected one of id, type, status, lockMode, rootPassword, tags, description, engineVersion, creationTime, connection, users',
     ]);
   });

@@ -166,12 +166,19 @@ describe('wire faults', () => {
     expect(password(cloud)).toBe(NEW_PASSWORD);
   });
 
-  it('refuses an application user\'s logins as a wrong password would, the next few or all', async () => {
+  it('refuses logins as a wrong password would, the next few or all, of every user or of one', async () => {
     const cloud = await start();
     const refused = cloud.mongo.rejectLogins(RS, { times: 1 });
     expect(await loginOutcome(connect, cloud, RS, ORDERS)).toBe(18);
     expect(await loginOutcome(connect, cloud, RS, ORDERS)).toBe('ok');
     expect(refused.hits).toBe(1);
+
+    const rootOnly = cloud.mongo.rejectLogins(RS, { user: 'root' });
+    expect(await loginOutcome(connect, cloud, RS, ROOT)).toBe(18);
+    expect(await loginOutcome(connect, cloud, RS, ORDERS)).toBe('ok');
+    rootOnly.remove();
+    expect(await loginOutcome(connect, cloud, RS, ROOT)).toBe('ok');
+    expect(rootOnly.hits).toBe(1);
   });
 
   it('removes every wire fault with clearFaults, and releases a held command unapplied when the cloud closes', async () => {
@@ -198,7 +205,7 @@ describe('wire faults from a fixture (mongoFaults)', () => {
       mongoFaults: [
         { kind: 'drop', command: 'updateUser', after: true },
         { kind: 'error', instanceId: RS, command: 'dropUser', code: 189 },
-        { kind: 'rejectLogins', instanceId: RS, times: 1 },
+        { kind: 'rejectLogins', instanceId: RS, user: 'root', times: 1 },
       ],
     });
     expect(await loginOutcome(connect, cloud, RS, ROOT)).toBe(18);
