@@ -208,7 +208,8 @@ export class CloudState {
         state.checkInvariant({ requestId: 'truth', product: 'truth', action: 'setRootPassword' });
       },
       users: (instanceId) => usersOf(state, state.requireInstance(instanceId)),
-      userPassword: (instanceId, user, db = 'admin') => usersOf(state, state.requireInstance(instanceId)).find((u) => u.user === user && u.db === db)?.password,
+      userPassword: (instanceId, user, db = 'admin') =>
+        usersOf(state, state.requireInstance(instanceId)).find((u) => u.user === user && u.db === db)?.password,
       setUserPassword(instanceId, user, password, db = 'admin') {
         const instance = state.requireInstance(instanceId);
         if (isRootUser(user, db)) {
