@@ -9,6 +9,8 @@ import type { RoleKey } from './fc/types';
 import type { AccessKey } from './http/authenticate';
 import { Gateway } from './http/gateway';
 import { createKmsService } from './kms/service';
+import type { PeerTls } from './mongo';
+import { readMongoFaults } from './mongo/fixture-faults';
 import { type InstancePeers, startInstancePeers } from './mongo/instance-peers';
 import { parsePolicy, PolicyError } from './ram';
 import {
@@ -32,6 +34,8 @@ export interface StartOptions {
    * `cs` password (local-cloud/mongo/README.md).
    */
   mongoPeers?: boolean | readonly string[];
+  /** The peers accept TLS connections only, with this key and certificate (PEM). */
+  mongoTls?: PeerTls;
 }
 
 export interface LocalCloud {
@@ -64,7 +68,8 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
   const keys = acceptedKeys(state.accessKeys, sourceName);
   const faults = new FaultControls(state);
   applyFixtureFaults(faults, fixture.faults, sourceName);
-  const mongo = await startInstancePeers(state, peerInstanceIds(options.mongoPeers));
+  const mongoFaults = readMongoFaults(fixture.mongoFaults, sourceName);
+  const mongo = await startInstancePeers(state, peerInstanceIds(options.mongoPeers), { fixtureFaults: mongoFaults, tls: options.mongoTls });
 
   const server = createServer();
   const port = await listen(server, options.port ?? 0).catch(async (err: unknown) => {

@@ -1,12 +1,13 @@
-// The server side of SCRAM (RFC 5802, RFC 7677) as MongoDB runs it. The peer holds the
-// cleartext password, not stored credentials, so every conversation derives fresh keys with a
-// fresh salt: a password change takes effect on the next login, like a real credential update.
+// The server side of SCRAM (RFC 5802, RFC 7677) as MongoDB runs it. A user's credentials are
+// derived once per password, with a salt of their own (as createUser/updateUser store them), and
+// every conversation checks the client's proof against them.
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { saslprep } from '@mongodb-js/saslprep';
+import { type UserMechanism, USER_MECHANISMS } from '../state/mongo-users';
 
-export const SCRAM_MECHANISMS = ['SCRAM-SHA-1', 'SCRAM-SHA-256'] as const;
-export type ScramMechanism = (typeof SCRAM_MECHANISMS)[number];
+export const SCRAM_MECHANISMS = USER_MECHANISMS;
+export type ScramMechanism = UserMechanism;
 
 export function isScramMechanism(value: unknown): value is ScramMechanism {
   return SCRAM_MECHANISMS.includes(value as ScramMechanism);
@@ -40,6 +41,28 @@ const PROFILES: Record<ScramMechanism, ScramProfile> = {
 };
 
 const derive = promisify(pbkdf2);
+
+/** What MongoDB stores for a user and mechanism (`credentials.SCRAM-SHA-256` of its user document). */
+export interface ScramCredentials {
+  iterationCount: number;
+  salt: Buffer;
+  storedKey: Buffer;
+  serverKey: Buffer;
+}
+
+/** Derives a user's credentials for a password, with a fresh salt. */
+export async function deriveCredentials(mechanism: ScramMechanism, username: string, password: string): Promise<ScramCredentials> {
+  const profile = PROFILES[mechanism];
+  const salt = randomBytes(profile.saltLength);
+  const saltedPassword = await derive(profile.secret(username, password), salt, profile.iterations, profile.keyLength, profile.hash);
+  const clientKey = hmac(profile, saltedPassword, 'Client Key');
+  return {
+    iterationCount: profile.iterations,
+    salt,
+    storedKey: createHash(profile.hash).update(clientKey).digest(),
+    serverKey: hmac(profile, saltedPassword, 'Server Key'),
+  };
+}
 
 /** The client-first message, already checked: `gs2-header client-first-message-bare`. */
 export interface ClientFirst {
@@ -77,18 +100,12 @@ export class ScramConversation {
     private readonly serverKey: Buffer,
   ) {}
 
-  /** Answers the client-first message for a user whose current password is `password`. */
-  static async start(mechanism: ScramMechanism, clientFirst: ClientFirst, password: string): Promise<ScramConversation> {
+  /** Answers the client-first message for a user with these stored credentials. */
+  static start(mechanism: ScramMechanism, clientFirst: ClientFirst, credentials: ScramCredentials): ScramConversation {
     const profile = PROFILES[mechanism];
-    const salt = randomBytes(profile.saltLength);
     const combinedNonce = clientFirst.nonce + randomBytes(24).toString('base64');
-    const secret = profile.secret(clientFirst.username, password);
-    const saltedPassword = await derive(secret, salt, profile.iterations, profile.keyLength, profile.hash);
-    const clientKey = hmac(profile, saltedPassword, 'Client Key');
-    const storedKey = createHash(profile.hash).update(clientKey).digest();
-    const serverKey = hmac(profile, saltedPassword, 'Server Key');
-    const serverFirst = `r=${combinedNonce},s=${salt.toString('base64')},i=${profile.iterations}`;
-    return new ScramConversation(profile, clientFirst, serverFirst, combinedNonce, storedKey, serverKey);
+    const serverFirst = `r=${combinedNonce},s=${credentials.salt.toString('base64')},i=${credentials.iterationCount}`;
+    return new ScramConversation(profile, clientFirst, serverFirst, combinedNonce, credentials.storedKey, credentials.serverKey);
   }
 
   get username(): string {

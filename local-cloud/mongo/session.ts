@@ -1,19 +1,24 @@
 // One client connection's view of the peer: who it has authenticated as, the SASL conversation
-// in progress, and the commands it may run. The peer implements a login surface only; any other
-// command is one a real server would have, so it answers as a real server does to a client that
-// has not logged in (Unauthorized) and, once logged in, as to an unknown command.
+// in progress, and the commands it may run. Before login only the handshake and a few open
+// commands run; after it, user management and queries, each checked against the user's roles as
+// they are at that moment (a user dropped meanwhile is no longer logged in).
 import { Binary, type Document } from 'bson';
+import type { UserMechanism } from '../state/mongo-users';
+import { authenticationFailed, commandError, requiresAuthentication } from './errors';
 import { HELLO_COMMANDS, helloReply, type PeerIdentity } from './hello';
+import { QUERY_COMMANDS, runQueryCommand } from './query-commands';
 import { isScramMechanism, parseClientFirst, ScramConversation } from './scram';
+import { runUserCommand, USER_COMMANDS } from './user-commands';
+import type { Account, UserDirectory } from './users';
 import { OP_QUERY, type WireRequest } from './wire';
 
+export { commandError } from './errors';
+
 export interface LoginPolicy {
-  username: string;
-  authDb: string;
-  /** The password the instance holds now. */
-  password: () => string;
-  /** Fault: every authentication fails as with a wrong password. */
-  rejectAll: () => boolean;
+  /** Fault: this authentication fails as with a wrong password. Asked once per proof checked. */
+  rejectLogin: (user: AuthenticatedUser) => boolean;
+  /** Told of every login attempt for a user that exists, as its credentials are looked up. */
+  loginChecked?: (account: Account) => void;
 }
 
 interface Conversation {
@@ -25,16 +30,10 @@ interface Conversation {
   skipEmptyExchange: boolean;
 }
 
-interface AuthenticatedUser {
+export interface AuthenticatedUser {
   user: string;
   db: string;
 }
-
-export function commandError(code: number, codeName: string, errmsg: string): Document {
-  return { ok: 0, errmsg, code, codeName };
-}
-
-const authenticationFailed = (): Document => commandError(18, 'AuthenticationFailed', 'Authentication failed.');
 
 /** Commands a client may run before it authenticates. */
 const OPEN_COMMANDS: ReadonlySet<string> = new Set([
@@ -53,9 +52,15 @@ export class PeerSession {
 
   constructor(
     private readonly identity: PeerIdentity,
+    private readonly users: UserDirectory,
     private readonly login: LoginPolicy,
     readonly connectionId: number,
   ) {}
+
+  /** The user this connection is logged in as (if it still exists). */
+  get user(): AuthenticatedUser | undefined {
+    return this.caller();
+  }
 
   async run(request: WireRequest): Promise<Document> {
     const { command, db } = request;
@@ -67,11 +72,15 @@ export class PeerSession {
         `Unsupported OP_QUERY command: ${name}. The client driver may require an upgrade.`,
       );
     }
-    if (!OPEN_COMMANDS.has(name)) {
-      return this.authenticated
-        ? commandError(59, 'CommandNotFound', `no such command: '${name}'`)
-        : commandError(13, 'Unauthorized', `command ${name} requires authentication`);
-    }
+    if (OPEN_COMMANDS.has(name)) return this.runOpen(name, command, db);
+    const caller = this.caller();
+    if (!caller) return requiresAuthentication(name);
+    if (USER_COMMANDS.has(name)) return runUserCommand(name, { users: this.users, caller, db, command });
+    if (QUERY_COMMANDS.has(name)) return runQueryCommand(name, { caller, db, command });
+    return commandError(59, 'CommandNotFound', `no such command: '${name}'`);
+  }
+
+  private async runOpen(name: string, command: Document, db: string): Promise<Document> {
     if (HELLO_COMMANDS.has(name)) return this.hello(name, command);
     if (name === 'saslStart') return this.saslStart(command, db);
     if (name === 'saslContinue') return this.saslContinue(command);
@@ -79,11 +88,20 @@ export class PeerSession {
     return { ok: 1 }; // ping, endSessions
   }
 
+  /** The logged-in user as it is now; a connection whose user was dropped is logged out. */
+  private caller(): Account | undefined {
+    if (!this.authenticated) return undefined;
+    const account = this.users.find(this.authenticated.user, this.authenticated.db);
+    if (!account) this.authenticated = undefined;
+    return account;
+  }
+
   private async hello(name: string, command: Document): Promise<Document> {
     const reply = helloReply(this.identity, name, command, this.connectionId);
-    if (command.saslSupportedMechs === `${this.login.authDb}.${this.login.username}`) {
-      reply.saslSupportedMechs = ['SCRAM-SHA-1', 'SCRAM-SHA-256'];
-    }
+    const asked = typeof command.saslSupportedMechs === 'string' ? command.saslSupportedMechs : undefined;
+    const dot = asked?.indexOf('.') ?? -1;
+    const account = asked === undefined || dot < 0 ? undefined : this.users.find(asked.slice(dot + 1), asked.slice(0, dot));
+    if (account) reply.saslSupportedMechs = [...account.mechanisms];
     const speculative = command.speculativeAuthenticate;
     if (speculative?.saslStart) {
       // A speculative attempt that fails is left out of the answer; the client then starts over.
@@ -101,9 +119,12 @@ export class PeerSession {
     }
     const clientFirst = parseClientFirst(payloadText(command.payload));
     if (!clientFirst) return commandError(17, 'ProtocolError', 'Invalid SCRAM client-first message');
-    if (db !== this.login.authDb || clientFirst.username !== this.login.username) return authenticationFailed();
+    const account = this.users.find(clientFirst.username, db);
+    if (!account) return authenticationFailed();
+    this.login.loginChecked?.(account);
+    if (!account.mechanisms.includes(mechanism)) return mechanismUnavailable(mechanism);
 
-    const scram = await ScramConversation.start(mechanism, clientFirst, this.login.password());
+    const scram = ScramConversation.start(mechanism, clientFirst, await this.users.credentials(account, mechanism));
     this.conversationCount += 1;
     this.conversation = {
       id: this.conversationCount,
@@ -126,7 +147,8 @@ export class PeerSession {
       if (payload !== '') return authenticationFailed();
       return this.complete(conversation, '');
     }
-    const serverFinal = this.login.rejectAll() ? undefined : conversation.scram.finish(payload);
+    const refused = this.login.rejectLogin({ user: conversation.scram.username, db: conversation.db });
+    const serverFinal = refused ? undefined : conversation.scram.finish(payload);
     if (serverFinal === undefined) {
       this.conversation = undefined;
       return authenticationFailed();
@@ -145,15 +167,23 @@ export class PeerSession {
   }
 
   private connectionStatus(): Document {
-    const users = this.authenticated ? [this.authenticated] : [];
+    const caller = this.caller();
     return {
       authInfo: {
-        authenticatedUsers: users,
-        authenticatedUserRoles: users.map(({ db }) => ({ role: 'root', db })),
+        authenticatedUsers: caller ? [{ user: caller.user, db: caller.db }] : [],
+        authenticatedUserRoles: caller ? caller.roles.map(({ role, db }) => ({ role, db })) : [],
       },
       ok: 1,
     };
   }
+}
+
+function mechanismUnavailable(mechanism: UserMechanism): Document {
+  return commandError(
+    334,
+    'MechanismUnavailable',
+    `Unable to use ${mechanism} based authentication for user without any ${mechanism} credentials registered`,
+  );
 }
 
 function payloadText(payload: unknown): string {

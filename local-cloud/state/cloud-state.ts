@@ -1,21 +1,23 @@
 import type { Product } from '../http/api-error';
 import type { Fixture, FixtureAccessKey, FixtureInstance, FixtureSecret } from './fixture';
-import { type Breach, boundInstanceId, breachKey, findBreaches } from './invariant';
+import { type InvariantBreach, boundInstanceId, breachKey, findBreaches } from './invariant';
 import { type Connection, type InstanceState, type Role, type SecretState, ACS_CURRENT, rolesOf } from './model';
+import { type MongoUserView, findUser, isRootUser, loginRole, newUserId, usersOf } from './mongo-users';
 import { type RequestRecord, REDACTED, redactParams } from './request-log';
 import { accountPasswordOf } from './secret-data';
 
-/** What a check is attributed to: a request, or a change made to the truth directly (`product: 'truth'`). */
+/**
+ * What a check is attributed to: a request, a command to a MongoDB peer (`product: 'mongo'`, the
+ * command's name as `action`), or a change made to the truth directly (`product: 'truth'`).
+ */
 export interface ViolationCause {
   requestId: string;
-  product: Product | 'truth';
+  product: Product | 'mongo' | 'truth';
   action: string;
 }
 
 /** A breach of the invariant, recorded when it appears; it names no password. */
-export interface Violation extends Breach, ViolationCause {
-  time: string;
-}
+export type Violation = InvariantBreach & ViolationCause & { time: string };
 
 export interface SecretVersionView {
   versionId: string;
@@ -41,6 +43,15 @@ export interface Truth {
   secretPassword(name: string, stage?: string): string | undefined;
   /** Sets the root password of `role`, or of every role when omitted, then checks the invariant. */
   setRootPassword(instanceId: string, password: string, role?: Role): void;
+  /**
+   * The instance's MongoDB users, root first (its password: the root password a login checks,
+   * `normal`, or `cs` behind a sharded cluster's mongos), with their passwords and roles.
+   */
+  users(instanceId: string): MongoUserView[];
+  /** The password `user` of `db` (default `admin`) holds; undefined for a user the instance lacks. */
+  userPassword(instanceId: string, user: string, db?: string): string | undefined;
+  /** Sets an existing user's password behind the database's back (staging a drift), then checks the invariant. */
+  setUserPassword(instanceId: string, user: string, password: string, db?: string): void;
   readonly violations: readonly Violation[];
   readonly requests: readonly RequestRecord[];
   writeRequests(): RequestRecord[];
@@ -148,11 +159,15 @@ export class CloudState {
   }
 
   private seedInstance(seed: FixtureInstance): InstanceState {
-    const { rootPassword, connection, tags, ...rest } = seed;
+    const { rootPassword, connection, tags, users, ...rest } = seed;
     this.notePassword(rootPassword);
     const rootPasswords = Object.fromEntries(rolesOf(seed.type).map((role) => [role, rootPassword]));
     const instance: InstanceState = { ...rest, tags: { ...tags }, rootPasswords };
     if (connection) instance.connection = { ...connection };
+    if (users) {
+      for (const user of users) this.notePassword(user.password);
+      instance.users = users.map((user) => ({ ...structuredClone(user), userId: newUserId() }));
+    }
     return instance;
   }
 
@@ -195,6 +210,21 @@ export class CloudState {
         for (const each of roles) state.setRootPassword(instanceId, each, password);
         state.checkInvariant({ requestId: 'truth', product: 'truth', action: 'setRootPassword' });
       },
+      users: (instanceId) => usersOf(state, state.requireInstance(instanceId)),
+      userPassword: (instanceId, user, db = 'admin') =>
+        usersOf(state, state.requireInstance(instanceId)).find((u) => u.user === user && u.db === db)?.password,
+      setUserPassword(instanceId, user, password, db = 'admin') {
+        const instance = state.requireInstance(instanceId);
+        if (isRootUser(user, db)) {
+          state.setRootPassword(instanceId, loginRole(instance), password);
+        } else {
+          const stored = findUser(instance, user, db);
+          if (!stored) throw new Error(`instance "${instanceId}" has no MongoDB user "${user}" on "${db}"`);
+          stored.password = password;
+          state.notePassword(password);
+        }
+        state.checkInvariant({ requestId: 'truth', product: 'truth', action: 'setUserPassword' });
+      },
       get violations() {
         return state.violationLog;
       },
@@ -221,6 +251,7 @@ function seedSecret(seed: FixtureSecret): SecretState {
   };
   if (seed.instanceId !== undefined) secret.instanceId = seed.instanceId;
   if (seed.plannedDeleteTime !== undefined) secret.plannedDeleteTime = seed.plannedDeleteTime;
+  if (seed.strategy !== undefined) secret.strategy = seed.strategy;
   return secret;
 }
 

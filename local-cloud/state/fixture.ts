@@ -9,7 +9,10 @@ import {
   MAX_SECRET_STAGES,
   MAX_SECRET_VERSIONS,
   SECRET_NAME,
+  USER_STRATEGIES,
+  type UserStrategy,
 } from './model';
+import { type RoleRef, type UserMechanism, ADMIN_DB, isBuiltinRole, isRootUser, USER_MECHANISMS } from './mongo-users';
 import { isoSeconds, parseFixtureTime } from './time';
 
 /** The seed of a local cloud, as documented in the README ("Fixture format"), with every default filled in. */
@@ -23,6 +26,8 @@ export interface Fixture {
   kmsInstances: FixtureKmsInstance[];
   /** Passed through untouched: the gateway's fault controls read it. */
   faults?: unknown;
+  /** Passed through untouched: the MongoDB peers read it (local-cloud/mongo/fixture-faults.ts). */
+  mongoFaults?: unknown;
 }
 
 export interface FixtureAccessKey {
@@ -48,11 +53,24 @@ export interface FixtureInstance {
   engineVersion: string;
   creationTime: string;
   connection?: Connection;
+  /** MongoDB users besides root (a sharded cluster's: on its config servers). */
+  users?: FixtureUser[];
+}
+
+export interface FixtureUser {
+  user: string;
+  db: string;
+  password: string;
+  roles: RoleRef[];
+  mechanisms: UserMechanism[];
+  customData?: Record<string, unknown>;
 }
 
 export interface FixtureSecret {
   name: string;
   instanceId?: string;
+  /** How an application user's secret is rotated, for the invariant monitor (inferred when absent). */
+  strategy?: UserStrategy;
   description: string;
   createTime: string;
   /** The secret is in its delete window until then. */
@@ -136,7 +154,7 @@ class FixtureReader {
   constructor(private readonly now: Date) {}
 
   fixture(raw: unknown): Fixture | undefined {
-    if (!this.object(raw, '(top level)', ['region', 'accountId', 'accessKeys', 'instances', 'secrets', 'kmsInstances', 'faults'])) return undefined;
+    if (!this.object(raw, '(top level)', ['region', 'accountId', 'accessKeys', 'instances', 'secrets', 'kmsInstances', 'faults', 'mongoFaults'])) return undefined;
     const region = this.string(raw, 'region', '', { required: true, pattern: /^[a-z]+(-[a-z0-9]+)+$/, hint: 'a region id such as "cn-hangzhou"' });
     const accountId = this.string(raw, 'accountId', '', { pattern: /^\d{16}$/, hint: 'sixteen digits' }) ?? DEFAULT_ACCOUNT_ID;
     const accessKeys = this.list(raw, 'accessKeys', '', { required: true, min: 1 }, (item, path) => this.accessKey(item, path));
@@ -151,6 +169,7 @@ class FixtureReader {
     this.unique(kmsInstances.map((k) => k.id), 'kmsInstances', 'id');
     const fixture: Fixture = { region: region ?? '', accountId, accessKeys, instances, secrets, kmsInstances };
     if ('faults' in raw) fixture.faults = raw.faults;
+    if ('mongoFaults' in raw) fixture.mongoFaults = raw.mongoFaults;
     return fixture;
   }
 
@@ -173,7 +192,7 @@ class FixtureReader {
   }
 
   private instance(raw: unknown, path: string): FixtureInstance | undefined {
-    const fields = ['id', 'type', 'status', 'lockMode', 'rootPassword', 'tags', 'description', 'engineVersion', 'creationTime', 'connection'];
+    const fields = ['id', 'type', 'status', 'lockMode', 'rootPassword', 'tags', 'description', 'engineVersion', 'creationTime', 'connection', 'users'];
     if (!this.object(raw, path, fields)) return undefined;
     const id = this.string(raw, 'id', path, { required: true, pattern: /^[a-z][a-z0-9-]*$/, hint: 'an instance id such as "dds-bp1…"' });
     const type = this.oneOf(raw, 'type', path, ['replicate', 'sharding'], true);
@@ -185,10 +204,65 @@ class FixtureReader {
     const engineVersion = this.string(raw, 'engineVersion', path, {}) ?? '5.0';
     const creationTime = this.time(raw, 'creationTime', path);
     const connection = raw.connection === undefined ? undefined : this.connection(raw.connection, `${path}.connection`);
+    const users = this.list(raw, 'users', path, {}, (item, itemPath) => this.user(item, itemPath));
+    this.unique(users.map((u) => `${u.user}@${u.db}`), `${path}.users`, 'user');
     if (id === undefined || type === undefined || rootPassword === undefined) return undefined;
     const instance: FixtureInstance = { id, type, status, lockMode, rootPassword, tags, description, engineVersion, creationTime };
     if (connection) instance.connection = connection;
+    if (raw.users !== undefined) instance.users = users;
     return instance;
+  }
+
+  /** A MongoDB user: `{user, db?, password, roles?, mechanisms?, customData?}`, as `createUser` would take it. */
+  private user(raw: unknown, path: string): FixtureUser | undefined {
+    if (!this.object(raw, path, ['user', 'db', 'password', 'roles', 'mechanisms', 'customData'])) return undefined;
+    const user = this.string(raw, 'user', path, { required: true, pattern: /^[^\0]+$/, hint: 'a user name without NUL characters' });
+    const db = this.string(raw, 'db', path, { hint: 'the database the user authenticates against, such as "admin"' }) ?? ADMIN_DB;
+    const password = this.string(raw, 'password', path, { required: true, secret: true });
+    if (user !== undefined && isRootUser(user, db)) {
+      this.problems.push(`${path}.user: "root" on "admin" is the instance's root account, seeded by rootPassword; remove this entry`);
+    }
+    const roles = this.list(raw, 'roles', path, {}, (item, itemPath) => this.role(item, itemPath, db));
+    const mechanisms = raw.mechanisms === undefined ? [...USER_MECHANISMS] : this.mechanisms(raw.mechanisms, `${path}.mechanisms`);
+    if (raw.customData !== undefined && !isObject(raw.customData)) {
+      this.problem(`${path}.customData`, 'must be an object, such as {"team":"orders"}', raw.customData);
+    }
+    if (user === undefined || password === undefined || isRootUser(user, db)) return undefined;
+    const seeded: FixtureUser = { user, db, password, roles, mechanisms };
+    if (isObject(raw.customData)) seeded.customData = raw.customData;
+    return seeded;
+  }
+
+  /** A role: `"readWrite"` (on the user's db) or `{"role","db"}`; only MongoDB's built-in roles exist here. */
+  private role(raw: unknown, path: string, userDb: string): RoleRef | undefined {
+    let role: RoleRef | undefined;
+    if (typeof raw === 'string' && raw !== '') role = { role: raw, db: userDb };
+    else if (isObject(raw) && this.object(raw, path, ['role', 'db'])) {
+      const name = this.string(raw, 'role', path, { required: true });
+      const db = this.string(raw, 'db', path, { required: true });
+      if (name === undefined || db === undefined) return undefined;
+      role = { role: name, db };
+    } else {
+      this.problem(path, 'must be a role name such as "readWrite" or {"role":"readWrite","db":"app"}', raw);
+      return undefined;
+    }
+    if (!isBuiltinRole(role)) {
+      this.problems.push(
+        `${path}: "${role.role}" is not a built-in role on "${role.db}"; use read, readWrite, dbAdmin, dbOwner or userAdmin on any database, ` +
+          'or an AnyDatabase, cluster or root role on "admin"',
+      );
+      return undefined;
+    }
+    return role;
+  }
+
+  private mechanisms(raw: unknown, path: string): UserMechanism[] {
+    const choices = USER_MECHANISMS.map((m) => `"${m}"`).join(', ');
+    if (!Array.isArray(raw) || raw.length === 0 || raw.some((m) => !(USER_MECHANISMS as readonly unknown[]).includes(m))) {
+      this.problem(path, `must be a non-empty array of ${choices}`, raw);
+      return [...USER_MECHANISMS];
+    }
+    return [...new Set(raw as UserMechanism[])];
   }
 
   private connection(raw: unknown, path: string): Connection | undefined {
@@ -209,12 +283,13 @@ class FixtureReader {
   }
 
   private secret(raw: unknown, path: string, instanceIds: Set<unknown>): FixtureSecret | undefined {
-    if (!this.object(raw, path, ['name', 'instanceId', 'description', 'createTime', 'plannedDeleteTime', 'versions'])) return undefined;
+    if (!this.object(raw, path, ['name', 'instanceId', 'strategy', 'description', 'createTime', 'plannedDeleteTime', 'versions'])) return undefined;
     const name = this.string(raw, 'name', path, { required: true, pattern: SECRET_NAME, hint: 'up to 192 letters, digits and _/+=.@-' });
     const instanceId = this.string(raw, 'instanceId', path, {});
     if (instanceId !== undefined && !instanceIds.has(instanceId)) {
       this.problem(`${path}.instanceId`, 'must name an instance of this fixture', instanceId);
     }
+    const strategy = this.oneOf(raw, 'strategy', path, USER_STRATEGIES, false);
     const description = this.string(raw, 'description', path, { allowEmpty: true }) ?? '';
     const versions = this.list(raw, 'versions', path, { required: true, min: 1 }, (item, itemPath) => this.version(item, itemPath));
     this.checkVersions(versions, `${path}.versions`);
@@ -226,6 +301,7 @@ class FixtureReader {
     const secret: FixtureSecret = { name, description, createTime, versions };
     if (instanceId !== undefined) secret.instanceId = instanceId;
     if (plannedDeleteTime !== undefined) secret.plannedDeleteTime = plannedDeleteTime;
+    if (strategy !== undefined) secret.strategy = strategy;
     return secret;
   }
 

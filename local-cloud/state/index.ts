@@ -4,5 +4,7 @@ export { CloudState, createCloudState } from './cloud-state';
 export type { Truth, Violation, ViolationCause, SecretView, SecretVersionView } from './cloud-state';
 export type { RequestRecord } from './request-log';
 export { REDACTED, redactParams } from './request-log';
-export type { Connection, InstanceState, InstanceType, LockMode, Role } from './model';
+export type { Connection, InstanceState, InstanceType, LockMode, Role, UserStrategy } from './model';
+export type { MongoUserState, MongoUserView, RoleRef, UserMechanism } from './mongo-users';
+export type { UserBreach } from './user-invariant';
 export { DEMO_FIXTURE_PATH } from '../fixtures';

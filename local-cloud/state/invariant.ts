@@ -1,5 +1,6 @@
 import { type InstanceState, type Role, type SecretState, ACS_CURRENT, ACS_PENDING, rolesOf } from './model';
 import { accountPasswordOf, instanceIdOf } from './secret-data';
+import { type UserBreach, isApplicationUserSecret, userBreachesOf } from './user-invariant';
 
 /** A place where the database and the secret disagree: the root password of `role` matches neither ACSCurrent nor ACSPending. */
 export interface Breach {
@@ -8,7 +9,11 @@ export interface Breach {
   role: Role;
 }
 
-export const breachKey = (b: Breach): string => `${b.secretName}\u0000${b.instanceId}\u0000${b.role}`;
+/** A breach of either invariant: root's (`role`) or an application user's (`user`, `db`, `rule`). */
+export type InvariantBreach = Breach | UserBreach;
+
+export const breachKey = (b: InvariantBreach): string =>
+  'role' in b ? `${b.secretName}\u0000${b.instanceId}\u0000${b.role}` : `${b.secretName}\u0000${b.instanceId}\u0000${b.db}.${b.user}\u0000${b.rule}`;
 
 const versionWith = (secret: SecretState, stage: string) => secret.versions.find((v) => v.stages.includes(stage));
 
@@ -23,13 +28,20 @@ export function boundInstanceId(secret: SecretState, instances: ReadonlyMap<stri
   return undefined;
 }
 
-/** Design §3's invariant, checked for every secret bound to an instance. */
-export function findBreaches(instances: ReadonlyMap<string, InstanceState>, secrets: Iterable<SecretState>): Breach[] {
-  const breaches: Breach[] = [];
+/**
+ * The invariant, checked for every secret bound to an instance: root's for a root secret, the
+ * application user's (user-invariant.ts) for a secret whose ACSCurrent names another user.
+ */
+export function findBreaches(instances: ReadonlyMap<string, InstanceState>, secrets: Iterable<SecretState>): InvariantBreach[] {
+  const breaches: InvariantBreach[] = [];
   for (const secret of secrets) {
     const instanceId = boundInstanceId(secret, instances);
     const instance = instanceId === undefined ? undefined : instances.get(instanceId);
     if (!instance) continue;
+    if (isApplicationUserSecret(secret)) {
+      breaches.push(...userBreachesOf(secret, instance));
+      continue;
+    }
     const accepted = [ACS_CURRENT, ACS_PENDING]
       .map((stage) => versionWith(secret, stage)?.data)
       .map((data) => (data === undefined ? undefined : accountPasswordOf(data)))

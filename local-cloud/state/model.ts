@@ -1,3 +1,5 @@
+import type { MongoUserState } from './mongo-users';
+
 /** The shapes the local cloud keeps as its truth: instances with their root passwords, secrets with their versions. */
 
 export type InstanceType = 'replicate' | 'sharding';
@@ -25,6 +27,8 @@ export interface InstanceState {
   rootPasswords: Partial<Record<Role, string>>;
   /** Where the MongoDB login peer listens; when unset, DescribeDBInstanceAttribute shows made-up endpoints. */
   connection?: Connection;
+  /** MongoDB users other than root (mongo-users.ts); a sharded cluster's live on its config servers. */
+  users?: MongoUserState[];
 }
 
 export const ACS_CURRENT = 'ACSCurrent';
@@ -62,7 +66,15 @@ export interface SecretState {
   updateTime: string;
   /** Oldest first. */
   versions: VersionState[];
+  /**
+   * For a secret of an application user (fixture only): how it is rotated, which the invariant
+   * monitor then holds it to; without it, the monitor infers it from the users its versions name.
+   */
+  strategy?: UserStrategy;
 }
+
+export const USER_STRATEGIES = ['alternating', 'single'] as const;
+export type UserStrategy = (typeof USER_STRATEGIES)[number];
 
 export function rolesOf(type: InstanceType): Role[] {
   return type === 'sharding' ? ['db', 'cs'] : ['normal'];

@@ -17,3 +17,8 @@ function stringField(data: string, field: string): string | undefined {
 export const accountPasswordOf = (data: string): string | undefined => stringField(data, 'AccountPassword');
 
 export const instanceIdOf = (data: string): string | undefined => stringField(data, 'DBInstanceId');
+
+export const accountNameOf = (data: string): string | undefined => stringField(data, 'AccountName');
+
+/** The database an application user authenticates against: `AuthDatabase`, `admin` when absent. */
+export const authDatabaseOf = (data: string): string => stringField(data, 'AuthDatabase') ?? 'admin';

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEMO_FIXTURE_PATH } from '../../local-cloud/state';
 import { Readable } from 'node:stream';
+import { MongoClient } from 'mongodb';
 import { fcClient, fcModels, kmsClient, kmsModels } from '../helpers/sdk';
 
 const ROOT = resolve(__dirname, '../..');
@@ -92,6 +93,24 @@ describe('npm run local-cloud', () => {
     await expect(fetch(endpoint)).rejects.toThrow();
     expect(cmd.stdout.join('\n')).not.toContain('GetSecretValue');
     expect(cmd.stdout.join('\n')).not.toContain('Cli#Start-0001');
+  });
+
+  it('gives every instance a MongoDB peer with --mongo-peers, applying the fixture\'s mongoFaults', async () => {
+    writeFileSync(join(dir, 'peers.json'), JSON.stringify({ ...fixture, mongoFaults: [{ kind: 'rejectLogins', instanceId: 'dds-bp1clitest01', times: 1 }] }));
+    const cmd = start(TSX, ['local-cloud/cli.ts', '--port', '0', '--fixture', join(dir, 'peers.json'), '--mongo-peers']);
+    const [, host, port] = await cmd.line(/^MongoDB peer of dds-bp1clitest01 on (127\.0\.0\.1):(\d+)$/);
+    const login = async () => {
+      const client = new MongoClient(`mongodb://${host}:${port}/`, { auth: { username: 'root', password: 'Cli#Start-0001' }, directConnection: true, serverSelectionTimeoutMS: 5_000 });
+      try {
+        return await client.db('admin').command({ ping: 1 });
+      } finally {
+        await client.close();
+      }
+    };
+    await expect(login()).rejects.toMatchObject({ code: 18 });
+    await expect(login()).resolves.toEqual({ ok: 1 });
+    cmd.child.kill('SIGTERM');
+    expect(await cmd.exited).toBe(0);
   });
 
   it('serves the demo fleet without --fixture, and stops on SIGINT', async () => {

@@ -112,8 +112,8 @@ describe('fixture format', () => {
     const raw: Record<string, unknown> = { ...minimal(), instance: [] };
     (raw.instances as Array<Record<string, unknown>>)[0].rootpassword = 'x';
     expect(problemsOf(raw)).toEqual([
-      'instance: unknown field; expected one of region, accountId, accessKeys, instances, secrets, kmsInstances, faults',
-      'instances[0].rootpassword: unknown field; expected one of id, type, status, lockMode, rootPassword, tags, description, engineVersion, creationTime, connection',
+      'instance: unknown field; expected one of region, accountId, accessKeys, instances, secrets, kmsInstances, faults, mongoFaults',
+      'instances[0].rootpassword: unknown field; expected one of id, type, status, lockMode, rootPassword, tags, description, engineVersion, creationTime, connection, users',
     ]);
   });
 
