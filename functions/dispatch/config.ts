@@ -1,5 +1,6 @@
 /** What the dispatcher reads on top of the rotation's own configuration (../shared/config.ts). */
 import { type Env, showValue } from '../shared/config';
+import { ConfigError } from '../shared/errors';
 
 /** The variables only the dispatcher reads; s.yaml is checked against them. */
 export const DISPATCH_VARIABLES = ['ROTATE_FUNCTION_NAME'] as const;
@@ -12,12 +13,11 @@ export interface DispatchConfig {
 /** FC 3.0 function names: a letter or `_` first, then letters, digits, `_` and `-`. */
 const FUNCTION_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 
-export class DispatchConfigError extends Error {
-  readonly code = 'InvalidConfiguration';
+export class DispatchConfigError extends ConfigError {
+  override readonly name: string = 'DispatchConfigError';
 
   constructor(problem: string) {
-    super(`ROTATE_FUNCTION_NAME ${problem}; for example ROTATE_FUNCTION_NAME=mongodb-root-rotation`);
-    this.name = 'DispatchConfigError';
+    super('ROTATE_FUNCTION_NAME', problem, 'mongodb-root-rotation');
   }
 }
 

@@ -13,25 +13,19 @@ import { createHash } from 'node:crypto';
 import { createDdsClient, rateLimiterFor } from '../shared/clients';
 import { toServiceError } from '../shared/clients/errors';
 import { createFcClient, type FcClient, invokeAsync } from '../shared/clients/fc';
+import { OWN_CODES } from '../shared/codes';
 import { mapWithConcurrency } from '../shared/concurrency';
-import { type Config, ConfigError, type Env, loadConfig } from '../shared/config';
-import type { FcCredentials } from '../shared/credentials';
-import { type LogSink, Logger } from '../shared/logger';
-import { Deadline } from '../shared/retry';
-import { type PlannedTarget, resolveTargets } from '../rotate/plan';
-import { type TriggerSummary, summarizeTrigger } from '../rotate/report';
-import { type Trigger, parseTrigger } from '../rotate/trigger';
+import { type Config, type Env, loadConfig } from '../shared/config';
+import { RotationError } from '../shared/errors';
+import { type FcContext, Frame, type FrameOptions } from '../shared/frame';
+import type { Logger } from '../shared/logger';
+import type { Deadline } from '../shared/retry';
+import { type PlannedTarget, resolveTargets } from '../shared/targets';
+import { type Trigger, type TriggerSummary, parseTrigger, summarizeTrigger } from '../shared/trigger';
 import { type DispatchConfig, loadDispatchConfig } from './config';
 
 /** The part of FC's context the dispatcher reads. */
-export interface DispatchContext {
-  requestId: string;
-  credentials?: FcCredentials;
-  function?: { timeout?: number };
-  region?: string;
-  /** Names the default FC endpoint, `<accountId>.<region>.fc.aliyuncs.com`. */
-  accountId?: string;
-}
+export type DispatchContext = FcContext;
 
 export type DispatchOutcome = 'dispatched' | 'alreadyDispatched' | 'failed';
 
@@ -51,17 +45,17 @@ export interface TargetEvent {
   force: boolean;
   dryRun: boolean;
   reason?: string;
+  ignoreCooldown?: true;
 }
 
 /** Some targets could not be handed over; FC retries the dispatcher, which skips those already queued. */
-export class DispatchFailedError extends Error {
-  readonly code = 'DispatchFailed';
+export class DispatchFailedError extends RotationError {
+  override readonly name: string = 'DispatchFailedError';
 
   constructor(readonly report: DispatchReport) {
     const shown = report.failures.slice(0, 10).map((f) => `${f.instanceId} (${f.error.code})`);
     const more = report.failures.length > shown.length ? ` and ${report.failures.length - shown.length} more` : '';
-    super(`dispatch ${report.rotationId} could not hand over ${report.failures.length} targets: ${shown.join(', ')}${more}`);
-    this.name = 'DispatchFailedError';
+    super(OWN_CODES.dispatchFailed, `dispatch ${report.rotationId} could not hand over ${report.failures.length} targets: ${shown.join(', ')}${more}`);
   }
 }
 
@@ -74,39 +68,35 @@ export function asyncTaskIdFor(rotationId: string, instanceId: string, dryRun: b
   return `rot-${createHash('sha256').update(identity, 'utf8').digest('hex').slice(0, 24)}`;
 }
 
-export interface DispatchOptions {
-  /** Default: process.env. */
-  env?: Env;
-  /** Default: process.stdout. */
-  logSink?: LogSink;
-}
+export type DispatchOptions = FrameOptions;
 
-interface Settings {
-  config: Config;
+interface Settings extends Config {
   dispatch: DispatchConfig;
 }
 
 export function createDispatchFunction(options: DispatchOptions = {}) {
-  let settings: Settings | undefined;
-  const configuration = (): Settings => (settings ??= { config: loadConfig(options.env ?? process.env), dispatch: loadDispatchConfig(options.env ?? process.env) });
+  const frame = new Frame<Settings>(options, (env: Env) => ({ ...loadConfig(env), dispatch: loadDispatchConfig(env) }), 'nothing was dispatched');
 
   return {
     async handler(event: unknown, context: DispatchContext): Promise<DispatchReport> {
-      const deadline = Deadline.forInvocation(context.function?.timeout, Date.now());
-      const invocationLog = Logger.create({ sink: options.logSink, fields: { requestId: context.requestId } });
-      const { config, dispatch } = refuseOnError(invocationLog, configuration);
-      const trigger = refuseOnError(invocationLog, () => parseTrigger(event, context, config));
+      const { log: invocationLog, deadline, guard } = frame.invocation(context);
+      const settings = await guard(() => frame.settings());
+      const trigger = await guard(() => parseTrigger(event, context, settings));
       const log = invocationLog.child({ rotationId: trigger.rotationId });
-      const regionId = config.regionId ?? context.region;
-      if (!regionId) return refuse(log, new ConfigError('ALIBABA_CLOUD_REGION_ID', 'is not set and the FC context has no region', 'cn-hangzhou'));
-      const fc = refuseOnError(log, () => createFcClient(config, regionId, context.accountId, context.credentials, rateLimiterFor(undefined)));
-      const dds = createDdsClient(config, regionId, context.credentials, rateLimiterFor(config.apiRates.dds));
-      const targets = await resolveTargets(config, trigger, dds, regionId, deadline, log).catch((err: unknown) => refuse(log, err));
-      const dryRun = config.dryRun || trigger.request.dryRun;
+      const { dispatch } = settings;
+      const dryRun = settings.dryRun || trigger.request.dryRun;
+      if (trigger.kind === 'event' && trigger.skip) {
+        log.warn(trigger.skip, { trigger: summarizeTrigger(trigger) });
+        return buildDispatchReport(trigger, dryRun, dispatch.rotateFunctionName, []);
+      }
+      const regionId = await guard(() => frame.regionOf(context));
+      const fc = await guard(() => createFcClient(settings, regionId, context.accountId, context.credentials, rateLimiterFor(undefined)));
+      const dds = createDdsClient(settings, regionId, context.credentials, rateLimiterFor(settings.apiRates.dds));
+      const targets = await guard(() => resolveTargets(settings, trigger, dds, regionId, deadline, log));
       log.info('dispatch started', { trigger: summarizeTrigger(trigger), dryRun, targets: targets.length, rotateFunction: dispatch.rotateFunctionName });
 
       const handOver = (target: PlannedTarget) => dispatchTarget(target, { fc, trigger, dryRun, functionName: dispatch.rotateFunctionName, deadline, log });
-      const outcomes = await mapWithConcurrency(targets, config.maxConcurrency, handOver);
+      const outcomes = await mapWithConcurrency(targets, settings.maxConcurrency, handOver);
       const report = buildDispatchReport(trigger, dryRun, dispatch.rotateFunctionName, outcomes);
       if (report.failures.length > 0) {
         const failure = new DispatchFailedError(report);
@@ -136,17 +126,16 @@ async function dispatchTarget(target: PlannedTarget, deps: DispatchDeps): Promis
   const taskId = asyncTaskIdFor(rotationId, instanceId, deps.dryRun);
   const event: TargetEvent = { instanceIds: [instanceId], rotationId, force: target.force, dryRun: deps.dryRun };
   if (request.reason !== undefined) event.reason = request.reason;
+  if (target.ignoreCooldown) event.ignoreCooldown = true;
   const log = deps.log.child({ instanceId, taskId });
   try {
-    const queued = await invokeAsync(deps.fc, { functionName: deps.functionName, event, taskId }, {
-      deadline: deps.deadline,
-      onRetry: (error, retry, delayMs) => log.warn('retrying InvokeFunction', { retry, delayMs, error: { code: error.code, requestId: error.requestId } }),
-    });
+    const queued = await invokeAsync(deps.fc, { functionName: deps.functionName, event, taskId }, { deadline: deps.deadline, log });
     const outcome: DispatchOutcome = queued === 'queued' ? 'dispatched' : 'alreadyDispatched';
     log.info(outcome === 'dispatched' ? 'dispatched' : 'already dispatched', { outcome });
     return { instanceId, taskId, outcome };
   } catch (err) {
-    const { code, message, requestId } = toServiceError(err);
+    const { code, message: raw, requestId } = toServiceError(err);
+    const message = log.sanitize(raw);
     log.error('dispatch failed', { outcome: 'failed', error: { code, message, requestId } });
     return { instanceId, taskId, outcome: 'failed', error: { code, message, requestId } };
   }
@@ -157,21 +146,6 @@ function buildDispatchReport(trigger: Trigger, dryRun: boolean, rotateFunction: 
   for (const { outcome } of outcomes) summary[outcome]++;
   const failures = outcomes.flatMap(({ instanceId, taskId, error }) => (error ? [{ instanceId, taskId, error }] : []));
   return { rotationId: trigger.rotationId, trigger: summarizeTrigger(trigger), dryRun, rotateFunction, summary, failures };
-}
-
-/** A configuration or an event the dispatcher cannot act on: logged, then the invocation is rejected. */
-function refuse(log: Logger, err: unknown): never {
-  const { code = 'InvalidInvocation', message = String(err) } = err as { code?: string; message?: string };
-  log.error('invocation refused; nothing was dispatched', { error: { code, message } });
-  throw err;
-}
-
-function refuseOnError<T>(log: Logger, work: () => T): T {
-  try {
-    return work();
-  } catch (err) {
-    return refuse(log, err);
-  }
 }
 
 const instance = createDispatchFunction();

@@ -1,5 +1,7 @@
+import { OWN_CODES } from '../shared/codes';
+import { RotationError } from '../shared/errors';
 import type { Role } from './engine/applier';
-import type { Trigger } from './trigger';
+import { type Trigger, type TriggerSummary, summarizeTrigger } from '../shared/trigger';
 
 export type Outcome = 'rotated' | 'resumed' | 'skipped' | 'planned' | 'failed';
 export type Step = 'inspect' | 'stage' | 'apply' | 'settle' | 'verify' | 'promote';
@@ -28,20 +30,7 @@ export interface RotationReport {
   summary: Record<Outcome, number>;
 }
 
-export type TriggerSummary =
-  | { kind: 'timer'; triggerName: string; triggerTime: string }
-  | { kind: 'manual'; instanceIds?: string[]; force: boolean; reason?: string }
-  | { kind: 'event'; source: string; id: string; type: string; instanceIds?: string[]; reason?: string };
-
 const OUTCOMES: Outcome[] = ['rotated', 'resumed', 'skipped', 'planned', 'failed'];
-
-export function summarizeTrigger(trigger: Trigger): TriggerSummary {
-  if (trigger.kind === 'timer') return { kind: 'timer', triggerName: trigger.triggerName, triggerTime: trigger.triggerTime };
-  const { instanceIds, force, reason } = trigger.request;
-  const named = { ...(instanceIds && { instanceIds }), ...(reason !== undefined && { reason }) };
-  if (trigger.kind === 'event') return { kind: 'event', source: trigger.source, id: trigger.id, type: trigger.type, ...named };
-  return { kind: 'manual', force, ...named };
-}
 
 export function buildReport(trigger: Trigger, dryRun: boolean, results: TargetResult[]): RotationReport {
   const summary = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, 0])) as Record<Outcome, number>;
@@ -50,15 +39,14 @@ export function buildReport(trigger: Trigger, dryRun: boolean, results: TargetRe
 }
 
 /** The invocation's failure when any target failed: FC then counts it failed (async retries, failure destination). */
-export class RotationFailedError extends Error {
-  readonly code = 'RotationFailed';
+export class RotationFailedError extends RotationError {
+  override readonly name: string = 'RotationFailedError';
 
   constructor(readonly report: RotationReport) {
     const failed = report.results.filter((r) => r.outcome === 'failed');
     const shown = failed.slice(0, 10).map((r) => `${r.instanceId} (${r.error?.code ?? 'unknown error'})`);
     const more = failed.length > shown.length ? ` and ${failed.length - shown.length} more` : '';
-    super(`rotation ${report.rotationId} failed for ${failed.length} of ${report.results.length} targets: ${shown.join(', ')}${more}`);
-    this.name = 'RotationFailedError';
+    super(OWN_CODES.rotationFailed, `rotation ${report.rotationId} failed for ${failed.length} of ${report.results.length} targets: ${shown.join(', ')}${more}`);
   }
 }
 

@@ -12,6 +12,8 @@ export const OWN_CODES = {
   invalidEvent: 'InvalidEvent',
   /** An EventBridge event whose source EVENT_SOURCES does not list. */
   eventSourceNotAllowed: 'EventSourceNotAllowed',
+  /** An incident that names no instance and does not say `"allTargets": true` (incidents fail closed). */
+  eventNamesNoInstance: 'EventNamesNoInstance',
   /** The trigger names an instance that is not a target. */
   invalidTarget: 'InvalidTarget',
   /** Some targets failed: the invocation is rejected so that FC counts it failed. */
@@ -40,6 +42,8 @@ export const SERVICE_CODES = {
   secretNotFound: 'Forbidden.ResourceNotFound',
   /** KMS: the VersionId, or the secret name, is taken. */
   resourceExists: 'Rejected.ResourceExist',
+  /** KMS: the secret is scheduled for deletion; it can be restored until then. */
+  resourceInDeleteWindow: 'Rejected.ResourceInDeleteWindow',
   /** DDS: the instance refuses the password (the rule); no role took it. */
   malformedPassword: 'InvalidAccountPassword.Malformed',
   /** DDS: no such instance. */

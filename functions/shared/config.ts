@@ -1,3 +1,4 @@
+import { ConfigError } from './errors';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { MAX_PASSWORD_LENGTH, MIN_GENERATED_PASSWORD_LENGTH } from './password';
 import { VerifyAddressError, parseConnectionHost } from './verify/address';
@@ -85,19 +86,7 @@ export interface Config {
   verifyLogin: VerifyLoginConfig;
 }
 
-/** A configuration value that cannot be used: names the variable, the problem and a good example. */
-export class ConfigError extends Error {
-  readonly code = 'InvalidConfiguration';
-
-  constructor(
-    readonly variable: ConfigVariable,
-    problem: string,
-    example: string,
-  ) {
-    super(`${variable} ${problem}; for example ${variable}=${example}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 export const INSTANCE_ID = /^[a-z][a-z0-9-]{0,63}$/;
 /** KMS's rule for secret names; generic secrets must not start with `acs/`. */

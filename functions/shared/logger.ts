@@ -50,8 +50,8 @@ export class Logger {
   }
 
   /** An error message as this invocation may show it in a report or a rejection (scrub.ts). */
-  sanitize(message: string): string {
-    return sanitizeMessage(message, this.secrets);
+  sanitize(message: string, limit?: number): string {
+    return sanitizeMessage(message, this.secrets, limit);
   }
 
   debug(msg: string, fields?: LogFields): void {

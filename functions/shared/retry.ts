@@ -1,4 +1,5 @@
-import { OperationError, type ServiceError, toServiceError } from './clients/errors';
+import { type ServiceError, toServiceError } from './clients/errors';
+import { OperationError } from './errors';
 
 /** FC 3.0's default function timeout, used when the context does not say. */
 const DEFAULT_TIMEOUT_SECONDS = 60;

@@ -38,10 +38,10 @@ export class Scrubber {
 }
 
 /** An error message as it may be shown anywhere: no URL query or user info, no registered secret, then capped. */
-export function sanitizeMessage(message: string, scrubber?: Scrubber): string {
+export function sanitizeMessage(message: string, scrubber?: Scrubber, limit = MESSAGE_LIMIT): string {
   const stripped = withoutUrlSecrets(message);
   const clean = scrubber ? scrubber.scrub(stripped) : stripped;
-  return clean.length > MESSAGE_LIMIT ? `${clean.slice(0, MESSAGE_LIMIT)}…` : clean;
+  return clean.length > limit ? `${clean.slice(0, limit)}…` : clean;
 }
 
 /** Text whose URLs lost their query and user info. Nothing is cut: what is cut cannot be scrubbed whole later. */

@@ -2,7 +2,8 @@
  * What the demo does with the demo fleet, and what each target should come to: the targets are
  * the instances tagged rotation=enabled; the expectations follow from the fixture (a secret
  * rotated two days ago is not due, a locked instance fails, the others rotate). Then an incident
- * arrives for one instance, which is rotated again at once, whatever its age.
+ * arrives for an instance the timer has just rotated: the forced-rotation cooldown holds it, until the
+ * on-call engineer overrides the cooldown, with a reason.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -52,12 +53,22 @@ export function demoScenario(cloud: LocalCloud): DemoScenario {
       },
       {
         // Async, as EventBridge delivers it (s.yaml: asyncInvocationType): queued, retried on failure.
-        title: `EventBridge incident from ActionTrail (${data.eventName} on ${named}): forced, although just rotated`,
-        expected: { [named]: 'rotated' },
+        title: `EventBridge incident from ActionTrail (${data.eventName} on ${named}): forced, but rotated minutes ago, so the cooldown holds it`,
+        expected: { [named]: 'skipped' },
         invoke: (functionName) => deliverEvent(cloud, functionName, incident),
+      },
+      {
+        title: `The on-call engineer forces ${named} past the cooldown ("ignoreCooldown": true, with a reason)`,
+        expected: { [named]: 'rotated' },
+        invoke: (functionName) => deliverEvent(cloud, functionName, Buffer.from(JSON.stringify(override(named, data.eventName))), { async: false }),
       },
     ],
   };
+}
+
+/** The manual event an operator sends (`npm run invoke -- --instance … --force --ignore-cooldown --reason …`). */
+function override(instanceId: string, eventName: string) {
+  return { instanceIds: [instanceId], force: true, ignoreCooldown: true, rotationId: 'demo-override-1', reason: `ActionTrail ${eventName}: rotate now` };
 }
 
 function scheduledOutcome(cloud: LocalCloud, target: DemoTarget): Outcome {

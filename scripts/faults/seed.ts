@@ -3,7 +3,7 @@
  * each with a KMS secret whose ACSCurrent holds the instance's password, and the manual invocation
  * that rotates one of them.
  */
-import { replacementVersionId, versionIdFor } from '../../functions/rotate/plan';
+import { replacementVersionId, versionIdFor } from '../../functions/shared/targets';
 import { RIG_KEY, type Target } from './rig';
 
 export type Topology = 'replicate' | 'sharding';

@@ -12,6 +12,7 @@ Invokes the deployed rotation function through Function Compute (InvokeFunction)
 What to rotate (a manual event; with none of these, every target under the scheduled rules):
   --instance ID        an instance to rotate; repeat for more (default: every configured target)
   --force              rotate whatever the age of the current secret
+  --ignore-cooldown    with --force and --reason: rotate even within FORCED_ROTATION_COOLDOWN_MINUTES (logged as a warning)
   --dry-run            report what would happen, change nothing
   --reason TEXT        why, for the logs and the report
   --rotation-id ID     name the rotation; invoking again with the same id resumes it instead of rotating twice
@@ -51,7 +52,7 @@ export interface InvokeCommand {
 
 export type ParsedCommand = { help: true } | ({ help: false } & InvokeCommand);
 
-const PAYLOAD_OPTIONS = ['instance', 'force', 'dry-run', 'reason', 'rotation-id'] as const;
+const PAYLOAD_OPTIONS = ['instance', 'force', 'ignore-cooldown', 'dry-run', 'reason', 'rotation-id'] as const;
 
 export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedCommand {
   const { values } = parseOrExplain(argv);
@@ -81,6 +82,7 @@ function parseOrExplain(argv: string[]) {
       options: {
         instance: { type: 'string', multiple: true },
         force: { type: 'boolean' },
+        'ignore-cooldown': { type: 'boolean' },
         'dry-run': { type: 'boolean' },
         reason: { type: 'string' },
         'rotation-id': { type: 'string' },
@@ -113,12 +115,16 @@ function eventOf(values: Values): Buffer {
       throw new UsageError(`cannot read --event-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
   }
+  if (values['ignore-cooldown'] && (!values.force || values.reason?.trim() === undefined || values.reason.trim() === '')) {
+    throw new UsageError('--ignore-cooldown needs --force and a --reason: the function logs the override with it');
+  }
   const instanceIds = values.instance ?? [];
   const empty = instanceIds.find((id) => id.trim() === '');
   if (empty !== undefined) throw new UsageError('--instance needs an instance id, such as dds-bp1a2b3c4d5e6f7g');
   const payload = {
     ...(instanceIds.length > 0 && { instanceIds }),
     ...(values.force && { force: true }),
+    ...(values['ignore-cooldown'] && { ignoreCooldown: true }),
     ...(values['dry-run'] && { dryRun: true }),
     ...(values.reason !== undefined && { reason: values.reason }),
     ...(values['rotation-id'] !== undefined && { rotationId: values['rotation-id'] }),

@@ -1,5 +1,6 @@
 /** An invocation's outcome as a person reads it (a table per target) or as a machine does (JSON). */
-import type { RotationReport, TriggerSummary } from '../../functions/rotate/report';
+import type { RotationReport } from '../../functions/rotate/report';
+import type { TriggerSummary } from '../../functions/shared/trigger';
 import type { InvokeOutcome, ReportMissing } from './outcome';
 
 export interface Printed {

@@ -13,7 +13,7 @@ import { mapWithConcurrency } from '../../functions/shared/concurrency';
 import type { Config } from '../../functions/shared/config';
 import { Logger } from '../../functions/shared/logger';
 import { Deadline, withRetry } from '../../functions/shared/retry';
-import { discoverTargets } from '../../functions/rotate/plan';
+import { discoverTargets } from '../../functions/shared/targets';
 import { type SecretVersion, versionsOf } from '../../functions/rotate/engine/versions';
 
 /** Every RAM action the status command can call; the read-only policy grants exactly these. */

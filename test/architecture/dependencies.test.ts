@@ -36,6 +36,13 @@ it('keeps the local cloud free of the functions', () => {
   expect(crossings('local-cloud', 'functions')).toEqual([]);
 });
 
+it('keeps the two functions apart: what both need is in functions/shared', () => {
+  expect(crossings('functions/dispatch', 'functions/rotate')).toEqual([]);
+  expect(crossings('functions/rotate', 'functions/dispatch')).toEqual([]);
+  expect(crossings('functions/shared', 'functions/rotate')).toEqual([]);
+  expect(crossings('functions/shared', 'functions/dispatch')).toEqual([]);
+});
+
 it('sees the imports it checks (the scanner finds a known one)', () => {
   const imports = [...readFileSync(join(ROOT, 'functions/rotate/index.ts'), 'utf8').matchAll(IMPORT)];
   expect(imports.map((match) => match[1])).toContain('./engine');

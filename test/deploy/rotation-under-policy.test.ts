@@ -27,6 +27,8 @@ import { fcClient, fcModels } from '../helpers/sdk';
 import { fixture, REGION, secretName, target } from '../rotate/fixture';
 import { PROJECT_ROOT } from './s-yaml';
 
+/** The KMS 3.0 instance secrets go in: CreateSecret refuses a request that names no declared one. */
+const KMS_INSTANCE = 'kst-hzz65f176a0ogplgq1a2b';
 const ACCOUNT = '1234567890123456';
 const ADMIN_KEY = { id: 'LTAI5tPolicySuiteAdmin', secret: 'policy-suite-admin-secret' };
 const ROLE_KEY = { id: 'STS.PolicySuiteRole', secret: 'policy-suite-role-secret', securityToken: 'policy-suite-role-token' };
@@ -63,7 +65,7 @@ function policyFixture(policy: PolicyDocument, dispatchPolicy?: PolicyDocument):
     secrets: [rs.secret, sharded.secret, stranger.secret, { ...misfiled.secret, name: MISFILED_SECRET }],
   });
   const dispatchKeys = dispatchPolicy ? [{ ...DISPATCH_KEY, role: DISPATCH_ROLE_ARN, policy: dispatchPolicy }] : [];
-  return { ...base, accountId: ACCOUNT, accessKeys: [ADMIN_KEY, { ...ROLE_KEY, role: ROTATE_ROLE_ARN, policy }, ...dispatchKeys] };
+  return { ...base, accountId: ACCOUNT, kmsInstances: [{ id: KMS_INSTANCE }], accessKeys: [ADMIN_KEY, { ...ROLE_KEY, role: ROTATE_ROLE_ARN, policy }, ...dispatchKeys] };
 }
 
 type Features = Pick<RenderOptions, 'tagDiscovery' | 'createMissingSecrets'>;
@@ -96,7 +98,7 @@ const VERIFYING_LOGIN: Deployment = {
 const EVERY_FEATURE: Deployment = {
   name: 'ROTATION_TAG and CREATE_MISSING_SECRETS',
   features: { tagDiscovery: true, createMissingSecrets: true },
-  env: (cloud) => rotationEnv(cloud, [], { ROTATION_TARGETS: undefined, ROTATION_TAG: 'rotation=enabled', CREATE_MISSING_SECRETS: 'true', KMS_INSTANCE_ID: 'kst-hzz65f176a0ogplgq1a2b' }),
+  env: (cloud) => rotationEnv(cloud, [], { ROTATION_TARGETS: undefined, ROTATION_TAG: 'rotation=enabled', CREATE_MISSING_SECRETS: 'true', KMS_INSTANCE_ID: KMS_INSTANCE }),
   expected: { [RS]: 'resumed', [SHARDED]: 'rotated', [UNSECRETED]: 'rotated' },
 };
 
@@ -291,7 +293,7 @@ describe('the built bundles deployed from s.yaml under the shipped policy', () =
       env: {
         ROTATION_TAG: 'rotation=enabled',
         CREATE_MISSING_SECRETS: 'true',
-        KMS_INSTANCE_ID: 'kst-hzz65f176a0ogplgq1a2b',
+        KMS_INSTANCE_ID: KMS_INSTANCE,
         ROTATION_ROLE_ARN: ROTATE_ROLE_ARN,
         DISPATCH_ROLE_ARN: dispatch ? DISPATCH_ROLE_ARN : ROTATE_ROLE_ARN,
       },

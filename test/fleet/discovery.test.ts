@@ -5,8 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../local-cloud';
-import { PlanError, resolveTargets } from '../../functions/rotate/plan';
-import { parseTrigger } from '../../functions/rotate/trigger';
+import { PlanError, resolveTargets } from '../../functions/shared/targets';
+import { parseTrigger } from '../../functions/shared/trigger';
 import { createClients } from '../../functions/shared/clients';
 import { type Env, loadConfig } from '../../functions/shared/config';
 import { Logger } from '../../functions/shared/logger';

@@ -15,7 +15,7 @@ import * as $dara from '@darabonba/typescript';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../local-cloud';
 import { type DispatchReport, asyncTaskIdFor, createDispatchFunction } from '../../functions/dispatch';
-import { versionIdFor } from '../../functions/rotate/plan';
+import { versionIdFor } from '../../functions/shared/targets';
 import { FLEET_ACCESS_KEY, type Fleet, generateFleet } from '../../scripts/bench/fleet';
 import { LogCapture, findLeaks } from '../helpers/rotate';
 import { fcClient, fcModels } from '../helpers/sdk';

@@ -35,13 +35,18 @@ export class LogCapture implements LogSink {
   }
 }
 
-/** The function's environment for a cloud: its endpoints and region, plus `overrides` (undefined unsets). */
+/**
+ * The function's environment for a cloud: its endpoints and region, plus `overrides` (undefined unsets).
+ * The suites force the same instances again and again, so forced rotations have no cooldown here unless a
+ * test sets one (the cooldown's own suite: test/rotate/cooldown-kms-instances.test.ts).
+ */
 export function rotationEnv(cloud: RotationCloud, targets: Array<{ instanceId: string; secretName?: string }>, overrides: Env = {}): Env {
   const env: Record<string, string | undefined> = {
     ROTATION_TARGETS: JSON.stringify(targets),
     DDS_ENDPOINT: cloud.endpoint,
     KMS_ENDPOINT: cloud.endpoint,
     ALIBABA_CLOUD_REGION_ID: cloud.region,
+    FORCED_ROTATION_COOLDOWN_MINUTES: '0',
     ...overrides,
   };
   return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined));

@@ -20,7 +20,7 @@ const fixture = {
     {
       name: 'mongodb/dds-bp1clitest01/root',
       instanceId: 'dds-bp1clitest01',
-      versions: [{ versionId: 'v1', data: '{"AccountName":"root","AccountPassword":"Cli#Start-0001"}', stages: ['ACSCurrent'] }],
+      versions: [{ versionId: 'v1', data: '{"AccountName":"root","AccountPassword":"Cli#Start-0001"}', stages: ['ACSCurrent'], createTime: '-40d' }],
     },
   ],
 };

@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local-cloud';
-import { versionIdFor } from '../../functions/rotate/plan';
+import { versionIdFor } from '../../functions/shared/targets';
 import { type RotationRun, rotationEnv, runRotation } from '../helpers/rotate';
 import { useSecrecyWatch } from '../helpers/secrecy';
 import { fleet, secretName, target } from '../rotate/fixture';

@@ -7,7 +7,7 @@
  * - a retry that finished the cut-off promote of the replacement reported it as skipped, not resumed.
  */
 import { describe, expect, it } from 'vitest';
-import { replacementVersionId, versionIdFor } from '../../functions/rotate/plan';
+import { replacementVersionId, versionIdFor } from '../../functions/shared/targets';
 import { fixture, secretName } from '../rotate/fixture';
 import { expectRotated, useHarness } from '../rotate/harness';
 

@@ -49,7 +49,8 @@ describe('concurrent invocations through the local FC', () => {
 
   async function deploy(reservedConcurrency: number | undefined): Promise<LocalCloud> {
     cloud = await watch.start({ fixture: fleet(target(SHARDED, { type: 'sharding', password: 'Old#RaceFc-Pw1', age: '-40d' })) });
-    deployRotation(cloud, codeRoot, { targets: [SHARDED], timeoutSeconds: 60 });
+    // Every forced invocation here must be a rotation of its own: no cooldown between them.
+    deployRotation(cloud, codeRoot, { targets: [SHARDED], timeoutSeconds: 60, environment: { FORCED_ROTATION_COOLDOWN_MINUTES: '0' } });
     cloud.fc.putConcurrency(FUNCTION_NAME, reservedConcurrency);
     return cloud;
   }

@@ -62,7 +62,7 @@ describe('no password in anything a broad scenario produced', () => {
       }),
     });
     codeRoot = await buildBundle();
-    deployRotation(cloud, codeRoot, { targets: TARGETS, timeoutSeconds: 60, maxAsyncRetryAttempts: 1 });
+    deployRotation(cloud, codeRoot, { targets: TARGETS, timeoutSeconds: 60, maxAsyncRetryAttempts: 1, environment: { FORCED_ROTATION_COOLDOWN_MINUTES: '0' } });
   });
 
   afterAll(() => removeBundle(codeRoot));

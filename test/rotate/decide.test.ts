@@ -34,8 +34,13 @@ const ctx = (over: Partial<StageContext> = {}): StageContext => ({
   dryRun: false,
   now: NOW,
   rotationIntervalDays: 30,
+  forcedCooldownMinutes: 15,
+  ignoreCooldown: false,
   ...over,
 });
+
+/** A version created `minutes` ago. */
+const fresh = (versionId: string, stages: string, minutes: number): SecretVersion => ({ ...v(versionId, stages), createTime: new Date(NOW - minutes * 60_000).toISOString() });
 
 describe('decideStage: the first decision of a rotation', () => {
   it.each([
@@ -57,6 +62,22 @@ describe('decideStage: the first decision of a rotation', () => {
     ['our own pending version is resumed', [v('v1', 'ACSCurrent'), v(OWN, 'ACSPending')], {}, { action: 'resume', versionId: OWN }],
     ['a secret without ACSCurrent is due', [v('v1', [])], {}, { action: 'fresh', reason: 'the secret has no ACSCurrent version' }],
     ['a created secret holds no password yet: due', [v(`init-${OWN}`, 'ACSCurrent', 0)], {}, { action: 'fresh', reason: 'the secret holds no password yet' }],
+  ] as const)('%s', (_, versions, over, expected) => {
+    expect(decideStage(versions, ctx(over))).toMatchObject(expected);
+  });
+});
+
+describe('the forced-rotation cooldown', () => {
+  it.each([
+    ['a forced rotation of a secret rotated 5 minutes ago waits', [fresh('v1', 'ACSCurrent', 5)], { force: true }, { action: 'skip', versionId: 'v1', reason: expect.stringMatching(/^cooldown: ACSCurrent is 5 minutes old and forced rotations wait FORCED_ROTATION_COOLDOWN_MINUTES \(15\)/) }],
+    ['14 minutes: still waits', [fresh('v1', 'ACSCurrent', 14)], { force: true }, { action: 'skip' }],
+    ['15 minutes: goes', [fresh('v1', 'ACSCurrent', 15)], { force: true }, { action: 'fresh' }],
+    ['a cooldown of 0 never waits', [fresh('v1', 'ACSCurrent', 0)], { force: true, forcedCooldownMinutes: 0 }, { action: 'fresh' }],
+    ['ignoreCooldown goes, and says so', [fresh('v1', 'ACSCurrent', 1)], { force: true, ignoreCooldown: true }, { action: 'fresh', reason: expect.stringContaining('the cooldown ignored on request') }],
+    ['a pending rotation is resumed whatever the cooldown', [fresh('v1', 'ACSCurrent', 1), fresh('r-b', 'ACSPending', 1)], { force: true }, { action: 'resume', versionId: 'r-b' }],
+    ['a cut-off promote is finished whatever the cooldown', [fresh('v1', 'ACSPrevious', 2), fresh('r-b', 'ACSCurrent+ACSPending', 1)], { force: true }, { action: 'finish-cutoff' }],
+    ['a created secret holds no password: never waits', [fresh(`init-${OWN}`, 'ACSCurrent', 1)], { force: true }, { action: 'fresh' }],
+    ['a dry run reports the wait', [fresh('v1', 'ACSCurrent', 3)], { force: true, dryRun: true }, { action: 'skip', reason: expect.stringMatching(/^cooldown: /) }],
   ] as const)('%s', (_, versions, over, expected) => {
     expect(decideStage(versions, ctx(over))).toMatchObject(expected);
   });

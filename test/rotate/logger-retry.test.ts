@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OperationError } from '../../functions/shared/clients/errors';
+import { OperationError } from '../../functions/shared/errors';
 import { Logger } from '../../functions/shared/logger';
 import { sanitizeMessage } from '../../functions/shared/scrub';
 import { Deadline, withRetry } from '../../functions/shared/retry';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { replacementVersionId, versionIdFor } from '../../functions/rotate/plan';
+import { replacementVersionId, versionIdFor } from '../../functions/shared/targets';
 import { kmsClient, kmsModels } from '../helpers/sdk';
 import { fixture, secretData, secretName } from './fixture';
 import { expectRotated, useHarness } from './harness';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { needsDiscovery, planTargets, versionIdFor } from '../../functions/rotate/plan';
-import { TriggerError, parseTrigger } from '../../functions/rotate/trigger';
+import { needsDiscovery, planTargets, versionIdFor } from '../../functions/shared/targets';
+import { TriggerError, parseTrigger } from '../../functions/shared/trigger';
 import { loadConfig } from '../../functions/shared/config';
 import { createHash } from 'node:crypto';
 

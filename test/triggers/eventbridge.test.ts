@@ -81,12 +81,18 @@ describe('EventBridge incidents through the local FC', () => {
     expectRotatedTo(cloud, SESSIONS, OLD[SESSIONS]);
   });
 
-  it('another event for the same instance is another rotation', async () => {
+  it('another event for the same instance waits out the cooldown, then is another rotation', async () => {
     const cloud = await start();
     reportOf(await invoke(cloud, incident({ instanceId: SESSIONS })));
     const first = expectRotatedTo(cloud, SESSIONS, OLD[SESSIONS]);
-    const again = reportOf(await invoke(cloud, incident({ instanceId: SESSIONS }, { id: 'incident-0002' })));
+    const resets = rotationRequests(cloud).filter((r) => r.action === 'ResetAccountPassword').length;
 
+    const cooling = reportOf(await invoke(cloud, incident({ instanceId: SESSIONS }, { id: 'incident-0002' })));
+    expect(cooling.results).toMatchObject([{ instanceId: SESSIONS, outcome: 'skipped', reason: expect.stringMatching(/^cooldown: ACSCurrent is 0 minutes old/) }]);
+    expect(rotationRequests(cloud).filter((r) => r.action === 'ResetAccountPassword')).toHaveLength(resets);
+
+    deployRotation(cloud, codeRoot, { targets: [SESSIONS, CATALOG], environment: { FORCED_ROTATION_COOLDOWN_MINUTES: '0' } });
+    const again = reportOf(await invoke(cloud, incident({ instanceId: SESSIONS }, { id: 'incident-0003' })));
     expect(again.results).toMatchObject([{ instanceId: SESSIONS, outcome: 'rotated' }]);
     expectRotatedTo(cloud, SESSIONS, first);
   });

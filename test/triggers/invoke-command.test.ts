@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../local-cloud';
 import type { RotationReport } from '../../functions/rotate/report';
 import { runInvoke } from '../../scripts/invoke/main';
@@ -48,7 +48,8 @@ describe('npm run invoke', () => {
         ...MANY_LOCKED.map((id) => target(id, { lockMode: 'ManualLock' })),
       ),
     });
-    deployRotation(cloud, codeRoot, { targets: [RS, SHARDED, SESSIONS, LOCKED, ...MANY_LOCKED] });
+    // The tests of this file force the same instances one after another: no cooldown between them.
+    deployRotation(cloud, codeRoot, { targets: [RS, SHARDED, SESSIONS, LOCKED, ...MANY_LOCKED], environment: { FORCED_ROTATION_COOLDOWN_MINUTES: '0' } });
     env = {
       ROTATION_FC_ENDPOINT: cloud.endpoint,
       ALIBABA_CLOUD_REGION_ID: cloud.region,
@@ -161,6 +162,21 @@ describe('npm run invoke', () => {
     expectRotatedTo(cloud, RS, OLD[RS]);
   });
 
+  it('forces past the cooldown with --ignore-cooldown and a reason, which the function logs as a warning', async () => {
+    const first = await invokeCommand(['--instance', SHARDED, '--force', '--rotation-id', 'cooldown-1']);
+    expect(first.code).toBe(0);
+    deployRotation(cloud, codeRoot, { targets: [RS, SHARDED, SESSIONS, LOCKED, ...MANY_LOCKED] }); // the default cooldown, 15 minutes
+    onTestFinished(() => void deployRotation(cloud, codeRoot, { targets: [RS, SHARDED, SESSIONS, LOCKED, ...MANY_LOCKED], environment: { FORCED_ROTATION_COOLDOWN_MINUTES: '0' } }));
+    const held = await invokeCommand(['--instance', SHARDED, '--force', '--rotation-id', 'cooldown-2', '--json']);
+    expect(JSON.parse(held.stdout).results).toMatchObject([{ outcome: 'skipped', reason: expect.stringMatching(/^cooldown: /) }]);
+    const before = cloud.truth.secretPassword(secretName(SHARDED))!;
+    const forced = await invokeCommand(['--instance', SHARDED, '--force', '--ignore-cooldown', '--reason', 'key leaked in a ticket', '--rotation-id', 'cooldown-3']);
+    expect(forced.code).toBe(0);
+    expectRotatedTo(cloud, SHARDED, before);
+    const warning = cloud.fc.invocations.at(-1)?.logs.split('\n').find((line) => line.includes('the forced-rotation cooldown is ignored on request'));
+    expect(JSON.parse(warning ?? '{}')).toMatchObject({ level: 'warn', reason: 'key leaked in a ticket', instanceIds: [SHARDED] });
+  });
+
   it('sends an event file as it is (--event-file), here an ActionTrail incident', async () => {
     const before = cloud.truth.secretPassword(secretName(SESSIONS))!;
     const run = await invokeCommand(['--event-file', join(REPO, 'events', 'incident-actiontrail.json')]);
@@ -192,6 +208,7 @@ describe('npm run invoke', () => {
     [['--event-file', 'no/such/file.json'], /^cannot read --event-file no\/such\/file\.json: ENOENT/],
     [['--endpoint', 'ftp://example.com'], /^the endpoint must be http\(s\):\/\/host\[:port\] and nothing more/],
     [['--function-name', 'bad name'], /^--function-name "bad name" is not a function name/],
+    [['--instance', 'dds-x', '--force', '--ignore-cooldown'], /^--ignore-cooldown needs --force and a --reason/],
   ])('refuses %j with the usage text and exit status 2', async (args, message) => {
     const run = await invokeCommand(args);
     expect(run.code).toBe(2);

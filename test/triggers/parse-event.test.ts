@@ -1,9 +1,9 @@
 /** Reading EventBridge CloudEvents (design §4): identity, the instances named, and what is refused. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { planTargets } from '../../functions/rotate/plan';
-import { summarizeTrigger } from '../../functions/rotate/report';
-import { EventScopeError, EventSourceError, TriggerError, parseTrigger } from '../../functions/rotate/trigger';
+import { planTargets } from '../../functions/shared/targets';
+import { summarizeTrigger } from '../../functions/shared/trigger';
+import { EventScopeError, EventSourceError, TriggerError, parseTrigger } from '../../functions/shared/trigger';
 import { loadConfig } from '../../functions/shared/config';
 
 const CONTEXT = { requestId: 'fc-request-1' };

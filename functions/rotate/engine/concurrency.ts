@@ -3,7 +3,7 @@
  * through). A run applies a password only while its version still carries its label; when a concurrent
  * run took the label, this one carries on with the version that has it, so that racing runs end consistent.
  */
-import { OperationError } from '../../shared/clients/errors';
+import { OperationError } from '../../shared/errors';
 import { OWN_CODES } from '../../shared/codes';
 import { decideConfirm, decideTakeOver } from './decide';
 import { resume } from './stage';

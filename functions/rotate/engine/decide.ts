@@ -18,6 +18,7 @@ import {
 } from './versions';
 
 const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
 
 /** The version a created secret starts with: it holds no password yet, so it is always due. */
 export const initialVersionId = (versionId: string): string => `init-${versionId}`;
@@ -38,6 +39,10 @@ export interface StageContext {
   dryRun: boolean;
   now: number;
   rotationIntervalDays: number;
+  /** A forced rotation of a secret whose ACSCurrent is younger than this is skipped (0: no cooldown)... */
+  forcedCooldownMinutes: number;
+  /** ...unless the operator said so. */
+  ignoreCooldown: boolean;
 }
 
 export type StageDecision =
@@ -72,7 +77,9 @@ export function decideStage(versions: readonly SecretVersion[], ctx: StageContex
   const current = labelled(versions, ACS_CURRENT);
   const due = dueness(current, ctx);
   if (!due.due && !ctx.force) return { action: 'skip', versionId: current?.versionId, reason: due.reason };
-  const why = due.due ? due.reason : `forced (${due.reason})`;
+  const cooling = due.due || ctx.ignoreCooldown ? undefined : cooldown(current, ctx);
+  if (cooling) return { action: 'skip', versionId: current?.versionId, reason: cooling };
+  const why = due.due ? due.reason : `forced (${due.reason}${ctx.ignoreCooldown ? '; the cooldown ignored on request' : ''})`;
   if (ctx.dryRun) return { action: 'plan', versionId: ctx.ownVersionId, reason: `would rotate: ${why}` };
   return { action: 'fresh', versionId: ctx.ownVersionId, reason: why };
 }
@@ -88,6 +95,22 @@ export function dueness(current: SecretVersion | undefined, ctx: Pick<StageConte
   const ageDays = Math.floor(age / DAY_MS);
   if (age >= interval * DAY_MS) return { due: true, reason: `ACSCurrent is ${ageDays} days old; the interval is ${interval} days` };
   return { due: false, reason: `not due: ACSCurrent is ${ageDays} days old; the interval is ${interval} days` };
+}
+
+/**
+ * Why a forced rotation waits: ACSCurrent is younger than the cooldown, so a flood of invocations or events
+ * cannot reset the password in a loop (applications that cache it would keep failing). Undefined: it may go.
+ */
+export function cooldown(current: SecretVersion | undefined, ctx: Pick<StageContext, 'now' | 'forcedCooldownMinutes'>): string | undefined {
+  const created = current ? Date.parse(current.createTime) : NaN;
+  if (ctx.forcedCooldownMinutes === 0 || Number.isNaN(created)) return undefined;
+  const age = Math.max(0, ctx.now - created);
+  if (age >= ctx.forcedCooldownMinutes * MINUTE_MS) return undefined;
+  const minutes = Math.floor(age / MINUTE_MS);
+  return (
+    `cooldown: ACSCurrent is ${minutes} minute${minutes === 1 ? '' : 's'} old and forced rotations wait ` +
+    `FORCED_ROTATION_COOLDOWN_MINUTES (${ctx.forcedCooldownMinutes}); a manual event may set "ignoreCooldown": true with a reason`
+  );
 }
 
 /** What reading a version to resume it showed: its labels decide whether its password is still the one to apply. */

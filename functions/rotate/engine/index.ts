@@ -7,7 +7,7 @@ import type { Clients } from '../../shared/clients';
 import type { VerifyLoginConfig } from '../../shared/config';
 import type { Logger } from '../../shared/logger';
 import type { Deadline } from '../../shared/retry';
-import type { PlannedTarget } from '../plan';
+import type { PlannedTarget } from '../../shared/targets';
 import type { TargetResult } from '../report';
 import { Rotation } from './orchestrator';
 import { RootApplier } from './root-applier';
@@ -21,7 +21,10 @@ export interface EngineDeps {
   logger: Logger;
   passwordLength: number;
   rotationIntervalDays: number;
+  forcedCooldownMinutes: number;
   createMissingSecrets: boolean;
+  /** The KMS 3.0 instance a created secret goes in (required with createMissingSecrets). */
+  kmsInstanceId?: string;
   dryRun: boolean;
   /** The login check before promotion; absent: only targets that say `"verify": true` check, with the defaults. */
   verifyLogin?: VerifyLoginConfig;
@@ -38,7 +41,7 @@ export function rotateTarget(target: PlannedTarget, deps: EngineDeps): Promise<T
   let retries = 0;
   const call: SendCall = (action, send) =>
     callService(action, send, { deadline: deps.deadline, log, backoff: { baseMs: delays.retryBaseMs, maxMs: delays.retryMaxMs }, onRetry: () => retries++ });
-  const store = new KmsSecretStore(target.secretName, deps.clients.kms, call);
+  const store = new KmsSecretStore(target.secretName, deps.clients.kms, call, deps.kmsInstanceId);
   const verifies = !deps.dryRun && (target.verify ?? deps.verifyLogin?.enabled ?? false);
   const applier = new RootApplier(target, {
     dds: deps.clients.dds,
@@ -48,7 +51,7 @@ export function rotateTarget(target: PlannedTarget, deps: EngineDeps): Promise<T
     settleDelays: { firstMs: delays.settleFirstMs, maxMs: delays.settleMaxMs },
     verify: { enabled: verifies, settings: deps.verifyLogin },
   });
-  const { passwordLength, rotationIntervalDays, createMissingSecrets, dryRun } = deps;
-  const settings = { passwordLength, rotationIntervalDays, createMissingSecrets, dryRun, now: deps.now ?? Date.now, retries: () => retries };
+  const { passwordLength, rotationIntervalDays, forcedCooldownMinutes, createMissingSecrets, dryRun } = deps;
+  const settings = { passwordLength, rotationIntervalDays, forcedCooldownMinutes, createMissingSecrets, dryRun, now: deps.now ?? Date.now, retries: () => retries };
   return new Rotation(new TargetRun(target, store, applier, settings, log)).rotate();
 }

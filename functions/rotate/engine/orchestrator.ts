@@ -10,7 +10,7 @@
 import { toServiceError } from '../../shared/clients/errors';
 import { briefError } from '../../shared/call';
 import type { LogFields } from '../../shared/logger';
-import { replacementVersionId } from '../plan';
+import { replacementVersionId } from '../../shared/targets';
 import type { Outcome, Step, TargetResult } from '../report';
 import type { Role } from './applier';
 import { confirm } from './concurrency';

@@ -5,7 +5,8 @@
  */
 import type DdsClient from '../../shared/clients/dds';
 import * as $Dds from '../../shared/clients/dds';
-import { OperationError, toServiceError } from '../../shared/clients/errors';
+import { toServiceError } from '../../shared/clients/errors';
+import { OperationError } from '../../shared/errors';
 import { OWN_CODES, SERVICE_CODES } from '../../shared/codes';
 import { ROOT_ACCOUNT, VERIFY_LOGIN_DEFAULTS, type VerifyLoginConfig } from '../../shared/config';
 import { shown } from '../../shared/format';
@@ -14,7 +15,7 @@ import { checkPassword } from '../../shared/password';
 import { type Deadline, sleep } from '../../shared/retry';
 import { type MongoAddress, VerifyAddressError, showAddress, verifyAddress } from '../../shared/verify/address';
 import { type LoginResult, verifyLogin } from '../../shared/verify/login';
-import type { PlannedTarget } from '../plan';
+import type { PlannedTarget } from '../../shared/targets';
 import type { AccountApplier, Applied, Credential, ReadCredential, Role } from './applier';
 import type { SendCall } from './secret-store';
 

@@ -4,8 +4,9 @@
  */
 import type * as $dara from '@darabonba/typescript';
 import type { KmsClient } from '../../shared/clients/kms';
-import { $Kms } from '../../shared/clients/kms';
-import { OperationError, toServiceError } from '../../shared/clients/errors';
+import { $Kms, CreateSecretInInstanceRequest } from '../../shared/clients/kms';
+import { toServiceError } from '../../shared/clients/errors';
+import { OperationError } from '../../shared/errors';
 import { OWN_CODES, SERVICE_CODES } from '../../shared/codes';
 import { ACS_CURRENT, ACS_PENDING, type SecretVersion, checkedLabels, unreadableVersions, versionsOf } from './versions';
 
@@ -46,6 +47,8 @@ export class KmsSecretStore implements SecretStore {
     readonly secretName: string,
     private readonly kms: KmsClient,
     private readonly call: SendCall,
+    /** KMS_INSTANCE_ID: the KMS 3.0 instance a created secret goes in. */
+    private readonly kmsInstanceId?: string,
   ) {}
 
   async versions(): Promise<SecretVersion[] | undefined> {
@@ -95,8 +98,17 @@ export class KmsSecretStore implements SecretStore {
   }
 
   async create(versionId: string, secretData: string, description: string): Promise<'created' | 'exists'> {
-    const request = new $Kms.CreateSecretRequest({ secretName: this.secretName, versionId, secretData, secretDataType: 'text', description });
-    return this.unlessExists('created', () => this.call('CreateSecret', (runtime) => this.kms.createSecretEx(request, runtime)));
+    const request = new CreateSecretInInstanceRequest({ secretName: this.secretName, versionId, secretData, secretDataType: 'text', description });
+    if (this.kmsInstanceId !== undefined) request.DKMSInstanceId = this.kmsInstanceId;
+    try {
+      return await this.unlessExists('created', () => this.call('CreateSecret', (runtime) => this.kms.createSecretEx(request, runtime)));
+    } catch (err) {
+      if (toServiceError(err).code !== SERVICE_CODES.resourceInDeleteWindow) throw err;
+      throw OperationError.of(
+        SERVICE_CODES.resourceInDeleteWindow,
+        `the secret ${JSON.stringify(this.secretName)} is scheduled for deletion: restore it (kms RestoreSecret) to keep rotating it, or wait until it is deleted; nothing was written`,
+      );
+    }
   }
 
   async moveCurrent(to: string, from?: string): Promise<void> {

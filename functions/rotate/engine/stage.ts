@@ -4,12 +4,12 @@
  * trigger finds it. A pending version is resumed, never replaced by a second password, unless its password
  * cannot be used at all (then once).
  */
-import { OperationError } from '../../shared/clients/errors';
+import { OperationError } from '../../shared/errors';
 import { OWN_CODES, SERVICE_CODES } from '../../shared/codes';
 import { generatePassword } from '../../shared/password';
-import { replacementVersionId } from '../plan';
+import { replacementVersionId } from '../../shared/targets';
 import { takeOver } from './concurrency';
-import { decideLostAtStage, decideResume, decideStage, initialVersionId } from './decide';
+import { type StageContext, decideLostAtStage, decideResume, decideStage, initialVersionId } from './decide';
 import { type Next, type Staged, type TargetRun, ended, staged } from './target-run';
 import { ACS_CURRENT, ACS_PENDING, type SecretVersion, labelled, withoutStage } from './versions';
 
@@ -88,8 +88,8 @@ async function createMissingSecret(run: TargetRun): Promise<SecretVersion[] | Ne
   return run.requireVersions();
 }
 
-function stageContext(run: TargetRun) {
-  const { force, versionId } = run.target;
-  const { dryRun, rotationIntervalDays, now } = run.settings;
-  return { ownVersionId: versionId, replacementVersionId: replacementVersionId(versionId), force, dryRun, now: now(), rotationIntervalDays };
+function stageContext(run: TargetRun): StageContext {
+  const { force, versionId, ignoreCooldown = false } = run.target;
+  const { dryRun, rotationIntervalDays, forcedCooldownMinutes, now } = run.settings;
+  return { ownVersionId: versionId, replacementVersionId: replacementVersionId(versionId), force, dryRun, now: now(), rotationIntervalDays, forcedCooldownMinutes, ignoreCooldown };
 }

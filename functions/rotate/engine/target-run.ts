@@ -3,10 +3,10 @@
  * must remember (which versions it staged or saw current, what it spent of its replacement and take-overs).
  * The steps (stage.ts, concurrency.ts, promote.ts, verify.ts) are functions of it.
  */
-import { OperationError } from '../../shared/clients/errors';
+import { OperationError } from '../../shared/errors';
 import { SERVICE_CODES } from '../../shared/codes';
 import type { Logger } from '../../shared/logger';
-import type { PlannedTarget } from '../plan';
+import type { PlannedTarget } from '../../shared/targets';
 import type { AccountApplier, Credential, ReadCredential } from './applier';
 import type { Ended, Origin } from './decide';
 import type { SecretStore } from './secret-store';
@@ -26,6 +26,7 @@ export type Next = Staged | (Ended & { kind: 'ended' });
 export interface EngineSettings {
   passwordLength: number;
   rotationIntervalDays: number;
+  forcedCooldownMinutes: number;
   createMissingSecrets: boolean;
   dryRun: boolean;
   now: () => number;

@@ -3,7 +3,8 @@
  * re-applies it once (the login path may not have taken it yet) and tries again; a login that still fails
  * keeps ACSPending and says who is locked out.
  */
-import { OperationError, toServiceError } from '../../shared/clients/errors';
+import { toServiceError } from '../../shared/clients/errors';
+import { OperationError } from '../../shared/errors';
 import { OWN_CODES } from '../../shared/codes';
 import type { LogFields } from '../../shared/logger';
 import { type OldPasswordStatus, verifyFailureMessage } from '../../shared/verify/failure';

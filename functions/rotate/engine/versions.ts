@@ -2,7 +2,7 @@
  * A secret's versions as the engine reasons about them: ids, stage labels and creation times, checked to
  * have the shape KMS promises before any decision is taken on them. No password ever passes through here.
  */
-import { OperationError } from '../../shared/clients/errors';
+import { OperationError } from '../../shared/errors';
 import { type $Kms, ACS_CURRENT, ACS_PENDING } from '../../shared/clients/kms';
 import { OWN_CODES } from '../../shared/codes';
 import { shown } from '../../shared/format';

@@ -1,3 +1,4 @@
+import { OperationError } from '../errors';
 import { withoutUrlSecrets } from '../scrub';
 
 /**
@@ -41,18 +42,6 @@ const THROTTLING_CODES = /^(Throttling|Rejected\.Throttling)/;
 /** Whether the service turned the call away for going too fast (DDS: Throttling.User, 400; KMS: Rejected.Throttling, 429). */
 export function isThrottling(error: Pick<ServiceError, 'code' | 'httpStatus'>): boolean {
   return THROTTLING_CODES.test(error.code) || error.httpStatus === 429;
-}
-
-/** A failure our own code raises (a locked instance, a deadline): carries its ServiceError as is. */
-export class OperationError extends Error {
-  constructor(readonly detail: ServiceError) {
-    super(`${detail.code}: ${detail.message}`);
-    this.name = 'OperationError';
-  }
-
-  static of(code: string, message: string, retryable = false): OperationError {
-    return new OperationError({ code, message, retryable });
-  }
 }
 
 export function toServiceError(err: unknown): ServiceError {

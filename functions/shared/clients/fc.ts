@@ -7,8 +7,8 @@ import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { type Config, ConfigError } from '../config';
 import { credentialFor, type FcCredentials } from '../credentials';
 import type { RateLimiter } from '../rate/limiter';
-import { type Deadline, withRetry, type RetryOptions } from '../retry';
-import { TIMEOUTS, callOptions } from '.';
+import { type CallSettings, callService } from '../call';
+import { TIMEOUTS } from '.';
 import { isThrottling, toServiceError } from './errors';
 import { paced } from './limited';
 
@@ -39,16 +39,16 @@ export interface AsyncInvocation {
  * Queues one asynchronous invocation (`x-fc-invocation-type: Async`); FC answers 202 once it has
  * persisted the event. `exists`: the task id was used before, so this invocation is already queued or done.
  */
-export async function invokeAsync(fc: FcClient, invocation: AsyncInvocation, retry: Omit<RetryOptions, 'retryable'> & { deadline: Deadline }): Promise<'queued' | 'exists'> {
-  const send = () =>
+export async function invokeAsync(fc: FcClient, invocation: AsyncInvocation, settings: Omit<CallSettings, 'retryable'>): Promise<'queued' | 'exists'> {
+  const send = (runtime: $dara.RuntimeOptions) =>
     fc.invokeFunctionWithOptions(
       invocation.functionName,
       new $Fc.InvokeFunctionRequest({ body: Readable.from([Buffer.from(JSON.stringify(invocation.event), 'utf8')]) }),
       new $Fc.InvokeFunctionHeaders({ xFcInvocationType: 'Async', xFcAsyncTaskId: invocation.taskId }),
-      callOptions(retry.deadline),
+      runtime,
     );
   try {
-    const response = await withRetry(send, { ...retry, retryable: (error) => error.retryable || isThrottling(error) });
+    const response = await callService('InvokeFunction', send, { ...settings, retryable: (error) => error.retryable || isThrottling(error) });
     response.body?.destroy();
     return 'queued';
   } catch (err) {

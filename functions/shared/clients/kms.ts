@@ -9,3 +9,20 @@ export const ACS_PENDING = 'ACSPending';
 
 /** KMS's answer when a secret (or one of its versions) does not exist. */
 export const SECRET_NOT_FOUND = 'Forbidden.ResourceNotFound';
+
+/**
+ * CreateSecret with `DKMSInstanceId`, the KMS 3.0 instance the secret goes in: the API takes it, but
+ * @alicloud/kms20160120 1.2.0's request model has no field for it, so the model is extended (the field is
+ * `declare`d: a plain class field would reset what the Model constructor assigned).
+ */
+export class CreateSecretInInstanceRequest extends $Kms.CreateSecretRequest {
+  declare DKMSInstanceId?: string;
+
+  static names(): Record<string, string> {
+    return { ...super.names(), DKMSInstanceId: 'DKMSInstanceId' };
+  }
+
+  static types(): Record<string, unknown> {
+    return { ...super.types(), DKMSInstanceId: 'string' };
+  }
+}

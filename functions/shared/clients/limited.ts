@@ -8,7 +8,8 @@ import { $OpenApiUtil } from '@alicloud/openapi-core';
 import type * as $RPC from '@alicloud/rpc-client';
 import type { RateLimiter } from '../rate/limiter';
 import DdsClient from './dds';
-import { isThrottling, OperationError, toServiceError } from './errors';
+import { isThrottling, toServiceError } from './errors';
+import { OperationError } from '../errors';
 import { KmsClient } from './kms';
 
 const throttled = (error: unknown) => isThrottling(toServiceError(error));

@@ -4,7 +4,9 @@
  * else, an event from a source not in EVENT_SOURCES, and an incident that names no instance are refused
  * before any API call; an ActionTrail record of a call that failed is skipped.
  */
-import { showValue } from '../shared/config';
+import { OWN_CODES } from './codes';
+import { RefusalError } from './errors';
+import { showValue } from './config';
 
 /** What a run is asked to do, from a manual payload or a timer's payload. */
 export interface RunRequest {
@@ -57,26 +59,25 @@ export interface EventTrigger extends TriggerBase {
 export type Trigger = TimerTrigger | ManualTrigger | EventTrigger;
 
 /** An event the function does not act on; nothing has been read or written. */
-export class TriggerError extends Error {
-  readonly code = 'InvalidEvent';
+export class TriggerError extends RefusalError {
+  override readonly name: string = 'TriggerError';
 
   constructor(problem: string) {
     super(
+      OWN_CODES.invalidEvent,
       `${problem}. Expected a timer event {"triggerTime","triggerName","payload"}, a manual payload ` +
         `{"instanceIds"?,"force"?,"dryRun"?,"rotationId"?,"reason"?,"ignoreCooldown"?} or an EventBridge CloudEvent {"specversion":"1.0","id","source","type","data"?}`,
     );
-    this.name = 'TriggerError';
   }
 }
 
 /** A well-formed event from a source that EVENT_SOURCES does not list; nothing has been read or written. */
-export class EventSourceError extends Error {
-  readonly code = 'EventSourceNotAllowed';
+export class EventSourceError extends RefusalError {
+  override readonly name: string = 'EventSourceError';
 
   constructor(source: string, eventSources: readonly string[]) {
     const listed = eventSources.length > 0 ? eventSources.join(',') : 'nothing';
-    super(`Refusing the event: its source ${showValue(source)} is not in EVENT_SOURCES (${listed}); add it there to let it force rotations. Nothing was changed`);
-    this.name = 'EventSourceError';
+    super(OWN_CODES.eventSourceNotAllowed, `Refusing the event: its source ${showValue(source)} is not in EVENT_SOURCES (${listed}); add it there to let it force rotations. Nothing was changed`);
   }
 }
 
@@ -84,12 +85,11 @@ export class EventSourceError extends Error {
  * An incident that names no instance and does not say `"allTargets": true`: refused (incidents fail closed),
  * nothing has been read or written.
  */
-export class EventScopeError extends Error {
-  readonly code = 'EventNamesNoInstance';
+export class EventScopeError extends RefusalError {
+  override readonly name: string = 'EventScopeError';
 
   constructor(problem: string) {
-    super(`Refusing the event: ${problem}. Nothing was changed`);
-    this.name = 'EventScopeError';
+    super(OWN_CODES.eventNamesNoInstance, `Refusing the event: ${problem}. Nothing was changed`);
   }
 }
 
@@ -348,4 +348,18 @@ function optionalBoolean(body: Record<string, unknown>, field: string, what: str
 function rejectUnknownFields(body: Record<string, unknown>, fields: string[], what: string): void {
   const unknown = Object.keys(body).find((key) => !fields.includes(key));
   if (unknown !== undefined) throw new TriggerError(`${what} has an unknown field ${showValue(unknown)}`);
+}
+
+/** What a report or a log line says of the trigger (no payload, nothing the caller did not state). */
+export type TriggerSummary =
+  | { kind: 'timer'; triggerName: string; triggerTime: string }
+  | { kind: 'manual'; instanceIds?: string[]; force: boolean; reason?: string }
+  | { kind: 'event'; source: string; id: string; type: string; instanceIds?: string[]; reason?: string };
+
+export function summarizeTrigger(trigger: Trigger): TriggerSummary {
+  if (trigger.kind === 'timer') return { kind: 'timer', triggerName: trigger.triggerName, triggerTime: trigger.triggerTime };
+  const { instanceIds, force, reason } = trigger.request;
+  const named = { ...(instanceIds && { instanceIds }), ...(reason !== undefined && { reason }) };
+  if (trigger.kind === 'event') return { kind: 'event', source: trigger.source, id: trigger.id, type: trigger.type, ...named };
+  return { kind: 'manual', force, ...named };
 }

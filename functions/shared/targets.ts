@@ -1,21 +1,24 @@
 import { createHash } from 'node:crypto';
-import { callOptions } from '../shared/clients';
-import { toServiceError } from '../shared/clients/errors';
-import { isInstanceNotFound } from '../shared/codes';
-import type DdsClient from '../shared/clients/dds';
-import * as $Dds from '../shared/clients/dds';
-import { type Config, type RotationTarget, ROOT_ACCOUNT, secretNameFor } from '../shared/config';
-import type { Logger } from '../shared/logger';
-import { mapWithConcurrency } from '../shared/concurrency';
-import { type Deadline, withRetry } from '../shared/retry';
+import { toServiceError } from './clients/errors';
+import { OWN_CODES, isInstanceNotFound } from './codes';
+import { RefusalError } from './errors';
+import type DdsClient from './clients/dds';
+import * as $Dds from './clients/dds';
+import { type Config, type RotationTarget, ROOT_ACCOUNT, secretNameFor } from './config';
+import type { Logger } from './logger';
+import { mapWithConcurrency } from './concurrency';
+import type { Deadline } from './retry';
+import { callService } from './call';
 import type { Trigger } from './trigger';
 
 /** A target as this run will treat it. */
 export interface PlannedTarget extends RotationTarget {
   /** The KMS VersionId this trigger stages for this target. */
   versionId: string;
-  /** Rotate whatever the age of the current secret. */
+  /** Rotate whatever the age of the current secret... */
   force: boolean;
+  /** ...and even within the forced-rotation cooldown. */
+  ignoreCooldown?: boolean;
   /**
    * What planning read about the instance, which serves as its inspection: DescribeDBInstanceAttribute's answer
    * (a lookup), or its entry in DescribeDBInstances (discovery), which lacks its addresses.
@@ -27,12 +30,11 @@ export interface PlannedTarget extends RotationTarget {
 export type FoundTarget = RotationTarget & Pick<PlannedTarget, 'inspected'>;
 
 /** The run names an instance that is not a target: refused before anything is read or written. */
-export class PlanError extends Error {
-  readonly code = 'InvalidTarget';
+export class PlanError extends RefusalError {
+  override readonly name: string = 'PlanError';
 
   constructor(message: string) {
-    super(message);
-    this.name = 'PlanError';
+    super(OWN_CODES.invalidTarget, message);
   }
 }
 
@@ -93,9 +95,10 @@ async function lookUpTagged(config: Config, instanceIds: string[], dds: DdsClien
     const request = new $Dds.DescribeDBInstanceAttributeRequest({ DBInstanceId: instanceId });
     let instance: $Dds.DBInstanceAttribute | undefined;
     try {
-      const response = await withRetry(() => dds.describeDBInstanceAttributeWithOptions(request, callOptions(deadline)), {
+      const response = await callService('DescribeDBInstanceAttribute', (runtime) => dds.describeDBInstanceAttributeWithOptions(request, runtime), {
         deadline,
-        onRetry: (error, retry, delayMs) => log.warn('retrying DescribeDBInstanceAttribute', { step: 'discover', instanceId, retry, delayMs, error: { code: error.code, requestId: error.requestId } }),
+        log,
+        fields: { step: 'discover', instanceId },
       });
       instance = response.body?.DBInstances?.DBInstance?.[0];
     } catch (err) {
@@ -128,10 +131,7 @@ export async function discoverTargets(config: Config, dds: DdsClient, regionId: 
         pageSize: DISCOVERY_PAGE_SIZE,
         tag: [new $Dds.DescribeDBInstancesRequestTag({ key: tag.key, value: tag.value })],
       });
-      const page = await withRetry(() => dds.describeDBInstancesWithOptions(request, callOptions(deadline)), {
-        deadline,
-        onRetry: (error, retry, delayMs) => log.warn('retrying DescribeDBInstances', { step: 'discover', retry, delayMs, error: { code: error.code, requestId: error.requestId } }),
-      });
+      const page = await callService('DescribeDBInstances', (runtime) => dds.describeDBInstancesWithOptions(request, runtime), { deadline, log, fields: { step: 'discover' } });
       const instances = page.body?.DBInstances?.DBInstance ?? [];
       for (const instance of instances) if (instance.DBInstanceId) listed.set(instance.DBInstanceId, instance);
       seen += instances.length;
@@ -178,7 +178,12 @@ export function planTargets(config: Config, trigger: Trigger, discovered: FoundT
   }
   return all
     .filter((target) => !wanted || wanted.includes(target.instanceId))
-    .map((target) => ({ ...target, versionId: versionIdFor(trigger.identity, target.instanceId), force: trigger.request.force }));
+    .map((target) => ({
+      ...target,
+      versionId: versionIdFor(trigger.identity, target.instanceId),
+      force: trigger.request.force,
+      ...(trigger.request.ignoreCooldown && { ignoreCooldown: true }),
+    }));
 }
 
 function sha256Hex(text: string): string {
