@@ -8,7 +8,42 @@ export interface Breach {
   role: Role;
 }
 
+/** A breach as a check finds it: with the password the role holds, which the monitor keeps to itself. */
+export interface FoundBreach extends Breach {
+  held: string | undefined;
+}
+
+/** A breach as the monitor records it: `ongoing` when it was open already and the role has lost another password. */
+export interface RecordedBreach extends Breach {
+  ongoing: boolean;
+}
+
 export const breachKey = (b: Breach): string => `${b.secretName}\u0000${b.instanceId}\u0000${b.role}`;
+
+/**
+ * Which breaches a check records. One record per breach that opens, and one per check that finds a breach still
+ * open whose role now holds another password than when it was last recorded: that write lost a password of its
+ * own (a reset to a password no label holds while the role was out of line already, say after a secret was created
+ * without the old password). A write that leaves the role's password as it was, whatever it did to the labels,
+ * lost nothing new: the breach it finds is not recorded again. A breach that closes and opens again is new.
+ */
+export class BreachTracker {
+  /** Open breaches, by key, with the password the role held when each was last recorded. */
+  private open = new Map<string, string | undefined>();
+
+  record(found: FoundBreach[]): RecordedBreach[] {
+    const recorded: RecordedBreach[] = [];
+    const open = new Map<string, string | undefined>();
+    for (const { held, ...breach } of found) {
+      const key = breachKey(breach);
+      open.set(key, held);
+      if (!this.open.has(key)) recorded.push({ ...breach, ongoing: false });
+      else if (this.open.get(key) !== held) recorded.push({ ...breach, ongoing: true });
+    }
+    this.open = open;
+    return recorded;
+  }
+}
 
 const versionWith = (secret: SecretState, stage: string) => secret.versions.find((v) => v.stages.includes(stage));
 
@@ -24,8 +59,8 @@ export function boundInstanceId(secret: SecretState, instances: ReadonlyMap<stri
 }
 
 /** Design §3's invariant, checked for every secret bound to an instance. */
-export function findBreaches(instances: ReadonlyMap<string, InstanceState>, secrets: Iterable<SecretState>): Breach[] {
-  const breaches: Breach[] = [];
+export function findBreaches(instances: ReadonlyMap<string, InstanceState>, secrets: Iterable<SecretState>): FoundBreach[] {
+  const breaches: FoundBreach[] = [];
   for (const secret of secrets) {
     const instanceId = boundInstanceId(secret, instances);
     const instance = instanceId === undefined ? undefined : instances.get(instanceId);
@@ -36,7 +71,7 @@ export function findBreaches(instances: ReadonlyMap<string, InstanceState>, secr
       .filter((pw): pw is string => pw !== undefined);
     for (const role of rolesOf(instance.type)) {
       const held = instance.rootPasswords[role];
-      if (held === undefined || !accepted.includes(held)) breaches.push({ secretName: secret.name, instanceId: instance.id, role });
+      if (held === undefined || !accepted.includes(held)) breaches.push({ secretName: secret.name, instanceId: instance.id, role, held });
     }
   }
   return breaches;
