@@ -125,6 +125,11 @@ async function recordAllPositions(bundle: Bundle, scenarios: Scenario[]): Promis
       armStart(rig, target);
       positions.push(await recordPositions(rig, MAIN.name, target));
     }
+    // The clean runs are the matrix's baseline: one that broke the invariant would make every cell built on it moot.
+    const violations = rig.cloud.truth.violations;
+    if (violations.length > 0) {
+      throw new Error(`the clean runs that record the calls broke the invariant ${violations.length} time(s): ${violations.map((v) => `${v.instanceId} ${v.role} after ${v.action}`).join(', ')}`);
+    }
     return positions;
   } finally {
     await rig.close();

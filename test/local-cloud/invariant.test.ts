@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { type KmsClient, ddsCall, kmsClient, kmsModels as $ } from '../helpers/sdk';
 
 const RS = 'dds-bp1rs000000000001';
@@ -33,7 +34,7 @@ describe('the invariant monitor', () => {
   let cloud: LocalCloud;
   let kms: KmsClient;
   const start = async (options: { drift?: boolean } = {}) => {
-    cloud = await startLocalCloud({ fixture: fixture(options) });
+    cloud = await startCloud({ fixture: fixture(options) }, { violationsAllowed: 'this suite tests the invariant monitor and asserts every violation itself' });
     kms = kmsClient(cloud);
   };
   afterEach(async () => {

@@ -13,6 +13,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local-cloud';
+import { excuseViolations } from '../helpers/cloud';
 import { useSecrecyWatch } from '../helpers/secrecy';
 import { kmsClient, kmsModels } from '../helpers/sdk';
 import { secretData, secretName } from '../rotate/fixture';
@@ -151,6 +152,7 @@ describe('concurrent runs for the same target, without the reserved concurrency'
 
     const bPut = cloud.truth.requests.find((r) => r.action === 'PutSecretValue' && r.accessKeyId === B.id)!;
     expect(cloud.truth.violations).toMatchObject([{ requestId: bPut.requestId, action: 'PutSecretValue', instanceId: RS }]);
+    excuseViolations(cloud, 'the window this test forces is asserted above');
     // Both runs still finish, on B's version (A takes it over, or finds it done), and the end state is consistent again.
     expect(outcomes([a, b])[1]).toBe('rotated');
     expect(['resumed', 'skipped']).toContain(outcomes([a, b])[0]);
@@ -174,6 +176,7 @@ describe('concurrent runs for the same target, without the reserved concurrency'
 
     const aResets = cloud.truth.requests.filter((r) => r.action === 'ResetAccountPassword' && r.accessKeyId === A.id);
     expect(cloud.truth.violations).toMatchObject([{ requestId: aResets[0].requestId, action: 'ResetAccountPassword' }]);
+    excuseViolations(cloud, 'the late reset this test forces is asserted above');
     expect(aResets).toHaveLength(2);
     expect(outcomes([a, b])).toEqual(['resumed', 'rotated']);
     expect(a.report!.results[0]).toMatchObject({ versionId: b.report!.results[0].versionId, reason: 'took over the version of a concurrent run' });
@@ -198,6 +201,7 @@ describe('concurrent runs for the same target, without the reserved concurrency'
     // The only break is B's PutSecretValue taking ACSPending from the password A had applied; B's reset ends it.
     const bPutRequest = cloud.truth.requests.find((r) => r.action === 'PutSecretValue' && r.accessKeyId === B.id)!;
     expect(cloud.truth.violations).toMatchObject([{ requestId: bPutRequest.requestId, action: 'PutSecretValue' }]);
+    excuseViolations(cloud, 'the late put this test forces is asserted above');
     expect(outcomes([a, b])).toEqual(['resumed', 'rotated']);
     expect(a.report!.results[0]).toMatchObject({ versionId: b.report!.results[0].versionId, reason: 'took over the version of a concurrent run' });
     expectConsistent(cloud, RS);
