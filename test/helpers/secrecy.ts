@@ -109,6 +109,14 @@ export class SecrecyWatch {
     await Promise.all(this.clouds.map((cloud) => cloud.close()));
   }
 
+  /** The scan: it covered at least one password and one text (else it proves nothing), and found no leak. */
+  expectClean(): void {
+    const coverage = this.coverage();
+    expect(coverage.passwords, 'the secrecy scan covered no password: start the clouds with watch.start() or hand them to watch.watch()').toBeGreaterThan(0);
+    expect(coverage.texts, 'the secrecy scan covered no text: record what the suite produced (record, recordRun, recordError)').toBeGreaterThan(0);
+    expect(this.leaks()).toEqual([]);
+  }
+
   /** How much the scan covered, for a suite that wants to prove it scanned something. */
   coverage(): { passwords: number; texts: number } {
     return { passwords: this.passwords().length, texts: this.texts().length };
@@ -123,10 +131,7 @@ export function useSecrecyWatch(): SecrecyWatch {
   const watch = new SecrecyWatch();
   afterAll(async () => {
     try {
-      const coverage = watch.coverage();
-      expect(coverage.passwords, 'the secrecy scan covered no password: start the clouds with watch.start() or hand them to watch.watch()').toBeGreaterThan(0);
-      expect(coverage.texts, 'the secrecy scan covered no text: record what the suite produced (record, recordRun, recordError)').toBeGreaterThan(0);
-      expect(watch.leaks()).toEqual([]);
+      watch.expectClean();
     } finally {
       await watch.closeAll();
     }

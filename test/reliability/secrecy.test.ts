@@ -10,10 +10,11 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local-cloud';
 import { excuseViolations } from '../helpers/cloud';
-import { type RotationRun, rotationEnv, runRotation } from '../helpers/rotate';
+import { type RotationRun, findLeaks, rotationEnv, runRotation } from '../helpers/rotate';
 import { SecrecyWatch, useSecrecyWatch } from '../helpers/secrecy';
 import { fcClient, fcModels } from '../helpers/sdk';
 import { fixture, secretName } from '../rotate/fixture';
+import { leaksIn } from '../../scripts/faults/rig';
 import { buildBundle, deployRotation, FUNCTION_NAME, removeBundle } from '../triggers/deployed';
 
 const RS = 'dds-rs0secrecy0001';
@@ -37,6 +38,27 @@ describe('the scanner', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('a scan that covered nothing', () => {
+  it('fails: no password to look for, or no text to look in, proves nothing', () => {
+    const empty = new SecrecyWatch();
+    expect(() => empty.expectClean()).toThrow(/covered no password/);
+    empty.addPassword('Scanned#Only-Pw1');
+    expect(() => empty.expectClean()).toThrow(/covered no text/);
+    empty.record('a text', 'nothing secret here');
+    expect(() => empty.expectClean()).not.toThrow();
+    empty.record('a leak', 'Scanned#Only-Pw1');
+    expect(() => empty.expectClean()).toThrow();
+  });
+
+  it('fails for the per-run scans too (findLeaks, and the fault rig’s leaksIn)', () => {
+    expect(() => findLeaks(['a log line'], [])).toThrow(/no password/);
+    expect(() => findLeaks(['', ''], ['Scanned#Only-Pw1'])).toThrow(/no text/);
+    expect(findLeaks(['a log line', 'Scanned#Only-Pw1'], ['Scanned#Only-Pw1'])).toEqual(['Scanned#Only-Pw1']);
+    expect(() => leaksIn(['a log line'], [''])).toThrow(/no password/);
+    expect(() => leaksIn([], ['Scanned#Only-Pw1'])).toThrow(/no text/);
   });
 });
 
