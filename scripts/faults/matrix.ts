@@ -1,7 +1,7 @@
 /**
- * The fault matrix: for every call a rotation makes (positions.ts) and every fault (kinds.ts), one
- * target is rotated through the local FC with that fault struck at that call (run 1), then the same
- * invocation is made again without it (run 2), and the cloud's truth is judged. A scenario fixes the
+ * The fault matrix: for every call a rotation makes (positions.ts records them, scenarios.ts declares them) and
+ * every fault (kinds.ts), one target is rotated through the local FC with that fault struck at that call (run 1),
+ * then the same invocation is made again without it (run 2), and the cloud's truth is judged. A scenario fixes the
  * topology (replica set: one reset; sharded cluster: `db` then `cs`) and the start (seed.ts: `fresh`,
  * `resume` from this trigger's pending version, `malformed` where the database rejects the first
  * password it is sent, so that the run stages a replacement).
@@ -21,6 +21,8 @@
  *          off) → resumed, or rotated if the database will still reject it (it is replaced); it is
  *          ACSCurrent alone → skipped ("already rotated by this trigger").
  * After both runs, for the target:
+ *   - the fault struck in run 1, at the call it names (the run's nth call of the action, with the parameters the
+ *     recording saw): a cell whose fault never fired proves nothing, and fails;
  *   - the invariant monitor recorded no violation (it checks after every write of both runs);
  *   - every role's root password equals ACSCurrent's, ACSCurrent is the trigger's version, ACSPrevious
  *     holds the password from before, nothing carries ACSPending;
