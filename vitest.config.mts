@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Every local cloud a test starts is checked for invariant violations after each test (test/helpers/cloud.ts).
+    setupFiles: ['test/helpers/invariant-guard.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

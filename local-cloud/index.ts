@@ -90,7 +90,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     region: state.region,
     accountId: state.accountId,
     findKey: (id) => keys.get(id),
-    services: { dds: createDdsService(state), kms: createKmsService(state) },
+    services: { dds: createDdsService(state), kms: createKmsService(state, faults) },
     fc,
     faults,
     recordRequest: (entry) => state.recordRequest(entry),

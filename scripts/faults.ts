@@ -1,28 +1,32 @@
 /**
  * `npm run faults`: the fault matrix (scripts/faults/matrix.ts). Builds the function, records the calls
  * of a clean rotation per scenario, strikes every fault at every call, runs again without it, and prints
- * call × fault → run 1 → run 2 with the verdict. Exits 1 if any cell broke a rule.
+ * call × fault → run 1 → run 2 with the verdict. Exits 1 if any cell broke a rule (a cell whose fault never
+ * struck included).
  *
- *   npm run faults          every scenario: replica set and sharded cluster × fresh, resume and malformed starts (seed.ts)
+ *   npm run faults          every scenario: replica set and sharded cluster × fresh, resume and malformed starts (scenarios.ts)
  *   npm run faults -- --topology sharding --start fresh --fault timeout --fault killed-after --concurrency 2
+ *   npm run faults -- --write-readme   then writes the README's fault table from the run (the whole matrix only)
+ *   npm run faults -- --check-readme   then fails if the README's fault table is not the run's (what CI runs)
  */
 import { parseArgs } from 'node:util';
 import { FAULT_KINDS } from './faults/kinds';
-import { type Scenario, runMatrix, scenarioLabel } from './faults/matrix';
-import type { Start, Topology } from './faults/seed';
+import { runMatrix } from './faults/matrix';
+import { cellsFromResult, readBlock, readReadme, renderBlock, replaceBlock, writeReadme } from './faults/readme';
+import { type Scenario, DIMENSIONS, allScenarios, scenarioLabel } from './faults/scenarios';
 import { formatMatrix } from './faults/table';
 
-const TOPOLOGIES: Topology[] = ['replicate', 'sharding'];
-const STARTS: Start[] = ['fresh', 'resume', 'malformed'];
 const DEFAULT_CONCURRENCY = 4;
+const [TOPOLOGIES, STARTS] = DIMENSIONS.map((d) => d.values.map((v) => v.id));
 
-const USAGE = `usage: npm run faults -- [--topology replicate|sharding]… [--start fresh|resume|malformed]… [--fault ID]… [--concurrency N]
+const USAGE = `usage: npm run faults -- [--topology ${TOPOLOGIES.join('|')}]… [--start ${STARTS.join('|')}]… [--fault ID]… [--concurrency N] [--write-readme | --check-readme]
 fault ids: ${FAULT_KINDS.map((k) => k.id).join(', ')}`;
 
 interface Selection {
   scenarios: Scenario[];
   kinds?: string[];
   concurrency: number;
+  readme?: 'write' | 'check';
 }
 
 function readArgs(argv: string[]): Selection {
@@ -33,6 +37,8 @@ function readArgs(argv: string[]): Selection {
       start: { type: 'string', multiple: true },
       fault: { type: 'string', multiple: true },
       concurrency: { type: 'string' },
+      'write-readme': { type: 'boolean' },
+      'check-readme': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -45,7 +51,12 @@ function readArgs(argv: string[]): Selection {
   const kinds = values.fault && pick('fault', values.fault, FAULT_KINDS.map((k) => k.id));
   const concurrency = values.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency must be a whole number of at least 1, got ${values.concurrency}`);
-  return { scenarios: topologies.flatMap((topology) => starts.map((start) => ({ topology, start }))), kinds, concurrency };
+  const readme = values['write-readme'] ? 'write' : values['check-readme'] ? 'check' : undefined;
+  if (values['write-readme'] && values['check-readme']) throw new UsageError('--write-readme and --check-readme: one or the other');
+  const whole = !values.topology && !values.start && !values.fault;
+  if (readme && !whole) throw new UsageError(`--${readme}-readme needs the whole matrix: no --topology, --start or --fault`);
+  const scenarios = allScenarios().filter((s) => topologies.includes(s.topology) && starts.includes(s.start));
+  return { scenarios, kinds, concurrency, readme };
 }
 
 function pick<T extends string>(option: string, given: string[] | undefined, allowed: readonly T[]): T[] {
@@ -70,7 +81,25 @@ async function main(): Promise<number> {
     },
   });
   console.log(`\n${formatMatrix(result, selection.scenarios)}`);
-  return result.cells.every((cell) => cell.problems.length === 0) ? 0 : 1;
+  const held = result.cells.every((cell) => cell.problems.length === 0);
+  return held && readmeAgrees(selection.readme, renderBlock(cellsFromResult(result))) ? 0 : 1;
+}
+
+/** Writes the run's table into the README, or checks that the README holds it. */
+function readmeAgrees(mode: Selection['readme'], block: string): boolean {
+  if (!mode) return true;
+  const readme = readReadme();
+  if (mode === 'write') {
+    writeReadme(replaceBlock(readme, block));
+    console.log('README.md: fault table written from this run');
+    return true;
+  }
+  if (readBlock(readme) === block) {
+    console.log('README.md: its fault table is this run\'s');
+    return true;
+  }
+  console.error(`README.md's fault table is not this run's; this run's is:\n${block}\n(npm run faults -- --write-readme writes it)`);
+  return false;
 }
 
 main().then(

@@ -2,6 +2,7 @@ import type { Params, Product } from '../http/api-error';
 import { ApiError } from '../http/api-error';
 import { gatewayErrors } from '../http/gateway-errors';
 import type { Reply } from '../http/replies';
+import type { KmsBehaviour, RemoveFromVersionWithoutStage } from '../kms/service';
 import { TimerSet } from './timers';
 import { TokenBucket } from './token-bucket';
 
@@ -124,8 +125,9 @@ const THROTTLING: Record<ThrottleFault['product'], () => ApiError> = {
  * to do with each request and awaits `runHooks()` around the action. Every method returns a
  * handle to remove the fault and read how often it fired.
  */
-export class FaultControls {
+export class FaultControls implements KmsBehaviour {
   private rules: Rule[] = [];
+  private removeFromVersion: { behaviour: RemoveFromVersionWithoutStage; hits: number } = { behaviour: 'refuse', hits: 0 };
   private readonly timers = new TimerSet();
   /** The `before`/`after` hooks each arriving request was selected for (`nth` counts at arrival, like every fault). */
   private readonly hooksFor = new WeakMap<ArrivingRequest, Set<Rule>>();
@@ -179,6 +181,32 @@ export class FaultControls {
     const cancelTimer = this.timers.after(ms, restore);
     const rule: Rule = { kind: 'status', hits: 1, restore };
     return this.add(rule);
+  }
+
+  /**
+   * How KMS answers an UpdateSecretVersionStage whose RemoveFromVersion names a version without the stage (Alibaba's
+   * page does not say; see KmsBehaviour): `refuse` by default, or `accept`. A behaviour of the service rather than
+   * a fault: clear() keeps it, the handle's remove() puts `refuse` back; `hits` counts the calls accepted so.
+   */
+  kmsRemoveFromVersionWithoutStage(behaviour: RemoveFromVersionWithoutStage): FaultHandle {
+    const setting = { behaviour, hits: 0 };
+    this.removeFromVersion = setting;
+    return {
+      remove: () => {
+        if (this.removeFromVersion === setting) this.removeFromVersion = { behaviour: 'refuse', hits: 0 };
+      },
+      get hits() {
+        return setting.hits;
+      },
+    };
+  }
+
+  removeFromVersionWithoutStage(): RemoveFromVersionWithoutStage {
+    return this.removeFromVersion.behaviour;
+  }
+
+  acceptedWithoutStage(): void {
+    this.removeFromVersion.hits++;
   }
 
   /** Removes every fault, putting changed instance statuses back. */

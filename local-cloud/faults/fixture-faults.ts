@@ -11,6 +11,7 @@ import type { FaultControls, FaultHandle } from './fault-controls';
  *   { "kind": "drop",     "product"?, "action"?, "nth"?, "times"?, "after"? }
  *   { "kind": "hang",     "product"?, "action"?, "nth"?, "ms": 30000, "times"?, "after"? }
  *   { "kind": "instanceStatus", "instanceId": "dds-…", "status": "HASwitching", "ms": 60000 }
+ *   { "kind": "kmsRemoveFromVersionWithoutStage", "behaviour": "refuse" | "accept" }
  */
 export function applyFixtureFaults(faults: FaultControls, raw: unknown, source: string): FaultHandle[] {
   if (raw === undefined) return [];
@@ -32,7 +33,9 @@ const FIELDS: Record<string, string[]> = {
   drop: ['product', 'action', 'nth', 'times', 'after'],
   hang: ['product', 'action', 'nth', 'ms', 'times', 'after'],
   instanceStatus: ['instanceId', 'status', 'ms'],
+  kmsRemoveFromVersionWithoutStage: ['behaviour'],
 };
+const REMOVE_FROM_VERSION = ['refuse', 'accept'] as const;
 
 class FaultReader {
   readonly problems: string[] = [];
@@ -92,6 +95,14 @@ class FaultReader {
       case 'hang': {
         const spec = { ...match, ms: this.number(item, 'ms', path, true)!, times: this.number(item, 'times', path, false), after: this.flag(item, 'after', path) };
         return (f) => f.hang(spec);
+      }
+      case 'kmsRemoveFromVersionWithoutStage': {
+        const behaviour = item.behaviour;
+        if (!REMOVE_FROM_VERSION.includes(behaviour as (typeof REMOVE_FROM_VERSION)[number])) {
+          this.problems.push(`${path}.behaviour: must be "refuse" or "accept", got ${JSON.stringify(behaviour) ?? 'nothing'}`);
+          return undefined;
+        }
+        return (f) => f.kmsRemoveFromVersionWithoutStage(behaviour as (typeof REMOVE_FROM_VERSION)[number]);
       }
       default: {
         const instanceId = this.text(item, 'instanceId', path, true)!;

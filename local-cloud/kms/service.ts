@@ -5,9 +5,25 @@ import { invalidParameter, missingParameter, page, positiveIntParam, requiredPar
 import { isoSeconds } from '../state/time';
 import { addVersion, ensureStageRoom, moveStage, removeStage, versionById, versionNotFound, versionWithStage } from './secret-versions';
 
+/**
+ * What KMS's documentation leaves open, set per cloud (a fixture, or `cloud.faults` on demand): how it answers an
+ * UpdateSecretVersionStage whose RemoveFromVersion names a version that does not carry the stage. `refuse` (the
+ * default): InvalidParameter, nothing changes. `accept`: RemoveFromVersion is not checked; with MoveToVersion the
+ * stage moves from whichever version has it, without, nothing is removed.
+ */
+export type RemoveFromVersionWithoutStage = 'refuse' | 'accept';
+
+export interface KmsBehaviour {
+  removeFromVersionWithoutStage(): RemoveFromVersionWithoutStage;
+  /** Told each time a call was accepted that `refuse` would have refused. */
+  acceptedWithoutStage(): void;
+}
+
+const DOCUMENTED_ONLY: KmsBehaviour = { removeFromVersionWithoutStage: () => 'refuse', acceptedWithoutStage: () => {} };
+
 /** KMS Secrets Manager (2016-01-20), generic secrets: the actions the rotation uses, over the cloud's state. */
-export function createKmsService(state: CloudState): ProductService {
-  const secrets = new SecretActions(state);
+export function createKmsService(state: CloudState, behaviour: KmsBehaviour = DOCUMENTED_ONLY): ProductService {
+  const secrets = new SecretActions(state, behaviour);
   return {
     actions: {
       CreateSecret: (params) => secrets.create(params),
@@ -29,7 +45,10 @@ const MAX_LIST_PAGE_SIZE = 100;
 const stagesOf = (version: VersionState) => ({ VersionStage: [...version.stages] });
 
 class SecretActions {
-  constructor(private readonly state: CloudState) {}
+  constructor(
+    private readonly state: CloudState,
+    private readonly behaviour: KmsBehaviour,
+  ) {}
 
   /**
    * A new secret. An account with KMS 3.0 instances keeps secrets in them: a request without the DKMSInstanceId
@@ -111,7 +130,8 @@ class SecretActions {
 
   /**
    * Adds (MoveToVersion), removes (RemoveFromVersion) or moves (both) a stage. ACSCurrent and ACSPrevious
-   * can only be moved; a stage named with MoveToVersion alone leaves whichever version had it.
+   * can only be moved; a stage named with MoveToVersion alone leaves whichever version had it. A RemoveFromVersion
+   * without the stage is refused, or accepted (KmsBehaviour).
    */
   updateVersionStage(params: Params) {
     const secret = this.secret(params, 'change');
@@ -123,7 +143,10 @@ class SecretActions {
     }
     const source = removeFrom ? this.version(secret, removeFrom) : undefined;
     if (source && !source.stages.includes(stage)) {
-      throw invalidParameter('RemoveFromVersion', `version "${removeFrom}" does not carry stage "${stage}"`);
+      if (this.behaviour.removeFromVersionWithoutStage() === 'refuse') {
+        throw invalidParameter('RemoveFromVersion', `version "${removeFrom}" does not carry stage "${stage}"`);
+      }
+      this.behaviour.acceptedWithoutStage();
     }
     const target = moveTo ? this.version(secret, moveTo) : undefined;
     if (target) {

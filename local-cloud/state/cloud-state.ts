@@ -1,6 +1,6 @@
 import type { Product } from '../http/api-error';
 import type { Fixture, FixtureAccessKey, FixtureInstance, FixtureSecret } from './fixture';
-import { type InvariantBreach, boundInstanceId, breachKey, findBreaches } from './invariant';
+import { type RecordedBreach, BreachTracker, boundInstanceId, findBreaches } from './invariant';
 import { type Connection, type InstanceState, type Role, type SecretState, ACS_CURRENT, rolesOf } from './model';
 import { type MongoUserView, findUser, isRootUser, loginRole, newUserId, usersOf } from './mongo-users';
 import { type RequestRecord, REDACTED, redactParams } from './request-log';
@@ -16,8 +16,11 @@ export interface ViolationCause {
   action: string;
 }
 
-/** A breach of the invariant, recorded when it appears; it names no password. */
-export type Violation = InvariantBreach & ViolationCause & { time: string };
+/**
+ * A breach of the invariant, recorded when it opens (`ongoing: false`) and again whenever a write leaves its role
+ * on yet another password no label holds while it is open (`ongoing: true`; see BreachTracker). It names no password.
+ */
+export type Violation = RecordedBreach & ViolationCause & { time: string };
 
 export interface SecretVersionView {
   versionId: string;
@@ -72,7 +75,7 @@ export class CloudState {
   private readonly secrets = new Map<string, SecretState>();
   private readonly requestLog: RequestRecord[] = [];
   private readonly violationLog: Violation[] = [];
-  private readonly openBreaches = new Set<string>();
+  private readonly breaches = new BreachTracker();
   private readonly passwords = new Set<string>();
 
   constructor(fixture: Fixture) {
@@ -139,15 +142,10 @@ export class CloudState {
     this.requestLog.push({ ...entry, params: redactParams(entry.params) });
   }
 
-  /** Checks the invariant; records (and returns) the breaches that were not there before this cause. */
+  /** Checks the invariant; records (and returns) the breaches this cause opened or made worse (BreachTracker). */
   checkInvariant(cause: ViolationCause): Violation[] {
-    const breaches = findBreaches(this.instances, this.secrets.values());
-    const keys = new Set(breaches.map(breachKey));
-    const fresh = breaches
-      .filter((breach) => !this.openBreaches.has(breachKey(breach)))
-      .map((breach) => ({ time: new Date().toISOString(), ...breach, ...cause }));
-    this.openBreaches.clear();
-    for (const key of keys) this.openBreaches.add(key);
+    const time = new Date().toISOString();
+    const fresh = this.breaches.record(findBreaches(this.instances, this.secrets.values())).map((breach) => ({ time, ...breach, ...cause }));
     this.violationLog.push(...fresh);
     return fresh;
   }

@@ -8,3 +8,4 @@ export type { Connection, InstanceState, InstanceType, LockMode, Role, UserStrat
 export type { MongoUserState, MongoUserView, RoleRef, UserMechanism } from './mongo-users';
 export type { UserBreach } from './user-invariant';
 export { DEMO_FIXTURE_PATH } from '../fixtures';
+export { breachSubject } from './invariant';

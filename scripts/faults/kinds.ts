@@ -23,6 +23,8 @@ type ExpectedFirstRun = 'completes' | 'failed' | 'killed';
 export interface FaultKind {
   id: string;
   label: string;
+  /** The README's row: the label and what the fault does. */
+  summary: string;
   expected: ExpectedFirstRun;
   /** The fault holds the run until its deadline: it strikes a run of the short-timeout deployment. */
   untilDeadline: boolean;
@@ -44,6 +46,7 @@ export const FAULT_KINDS: FaultKind[] = [
   {
     id: 'throttled-once',
     label: 'throttled once',
+    summary: 'throttled once (absorbed by the retry)',
     expected: 'completes',
     untilDeadline: false,
     inject: (rig, match) => rig.cloud.faults.error({ ...match, code: THROTTLING[match.product], times: 1 }),
@@ -51,6 +54,7 @@ export const FAULT_KINDS: FaultKind[] = [
   {
     id: 'throttled',
     label: 'throttled',
+    summary: 'throttled until the deadline',
     expected: 'failed',
     untilDeadline: true,
     inject: (rig, match) => rig.cloud.faults.error({ ...match, code: THROTTLING[match.product], times: Infinity }),
@@ -58,6 +62,7 @@ export const FAULT_KINDS: FaultKind[] = [
   {
     id: 'refused',
     label: 'refused',
+    summary: 'refused (`Forbidden.*`)',
     expected: 'failed',
     untilDeadline: false,
     inject: (rig, match) => rig.cloud.faults.error({ ...match, code: REFUSED[match.product], times: Infinity }),
@@ -65,6 +70,7 @@ export const FAULT_KINDS: FaultKind[] = [
   {
     id: 'timeout',
     label: 'timeout',
+    summary: 'timeout (the call lands after the client gave up)',
     expected: 'failed',
     untilDeadline: true,
     inject: (rig, match, timing) => rig.cloud.faults.hang({ ...match, ms: timing.hangMs, times: 1 }),
@@ -72,6 +78,7 @@ export const FAULT_KINDS: FaultKind[] = [
   {
     id: 'dropped',
     label: 'dropped',
+    summary: 'connection dropped before the call was applied',
     expected: 'completes',
     untilDeadline: false,
     inject: (rig, match) => rig.cloud.faults.drop({ ...match, times: 1 }),
@@ -79,6 +86,7 @@ export const FAULT_KINDS: FaultKind[] = [
   {
     id: 'dropped-after',
     label: 'dropped after',
+    summary: 'connection dropped after the call was applied',
     expected: 'completes',
     untilDeadline: false,
     inject: (rig, match) => rig.cloud.faults.drop({ ...match, times: 1, after: true }),
@@ -86,6 +94,7 @@ export const FAULT_KINDS: FaultKind[] = [
   {
     id: 'killed-before',
     label: 'killed before',
+    summary: 'process killed as the call arrives',
     expected: 'killed',
     untilDeadline: false,
     inject: (rig, match) => rig.cloud.faults.onAction({ ...match, phase: 'arrive' }, () => rig.killFunction()),
@@ -93,6 +102,7 @@ export const FAULT_KINDS: FaultKind[] = [
   {
     id: 'killed-after',
     label: 'killed after',
+    summary: 'process killed after the call was applied',
     expected: 'killed',
     untilDeadline: false,
     inject: (rig, match) => rig.cloud.faults.onAction({ ...match, phase: 'after' }, () => rig.killFunctionAndWait()),

@@ -1,7 +1,7 @@
 /**
- * The fault matrix: for every call a rotation makes (positions.ts) and every fault (kinds.ts), one
- * target is rotated through the local FC with that fault struck at that call (run 1), then the same
- * invocation is made again without it (run 2), and the cloud's truth is judged. A scenario fixes the
+ * The fault matrix: for every call a rotation makes (positions.ts records them, scenarios.ts declares them) and
+ * every fault (kinds.ts), one target is rotated through the local FC with that fault struck at that call (run 1),
+ * then the same invocation is made again without it (run 2), and the cloud's truth is judged. A scenario fixes the
  * topology (replica set: one reset; sharded cluster: `db` then `cs`) and the start (seed.ts: `fresh`,
  * `resume` from this trigger's pending version, `malformed` where the database rejects the first
  * password it is sent, so that the run stages a replacement).
@@ -21,6 +21,8 @@
  *          off) → resumed, or rotated if the database will still reject it (it is replaced); it is
  *          ACSCurrent alone → skipped ("already rotated by this trigger").
  * After both runs, for the target:
+ *   - the fault struck in run 1, at the call it names (the run's nth call of the action, with the parameters the
+ *     recording saw): a cell whose fault never fired proves nothing, and fails;
  *   - the invariant monitor recorded no violation (it checks after every write of both runs);
  *   - every role's root password equals ACSCurrent's, ACSCurrent is the trigger's version, ACSPrevious
  *     holds the password from before, nothing carries ACSPending;
@@ -28,12 +30,16 @@
  *     replaced;
  *   - no password appears in either run's log, answer or error.
  */
+import { breachSubject } from '../../local-cloud/state';
 import type { FaultHandle } from '../../local-cloud/faults/fault-controls';
 import type { RequestRecord } from '../../local-cloud/state/request-log';
 import { FAULT_KINDS, type FaultKind, type Timing } from './kinds';
-import { type Position, concerns, recordPositions } from './positions';
+import { type Position, concerns, detailOf, recordPositions } from './positions';
 import { type Bundle, type Invocation, type RunOutcome, Rig, buildBundle, leaksIn, outcomeOf, runTexts } from './rig';
-import { type SeededTarget, type Start, type Topology, completedOutcome, fixtureOf, seedTarget } from './seed';
+import { type Scenario, declaredCalls, plantedLabel, scenarioLabel } from './scenarios';
+import { type SeededTarget, completedOutcome, fixtureOf, seedTarget } from './seed';
+
+export { type Scenario, scenarioLabel } from './scenarios';
 
 /**
  * The bundle is deployed twice. Faults that hold a run until its deadline strike the `short` deployment,
@@ -44,21 +50,8 @@ const MAIN = { name: 'rotation', timeoutSeconds: 60 };
 const SHORT = { name: 'rotation-short', timeoutSeconds: 4 };
 /** What the `short` deployment keeps for its work: no read timeout it sets can be longer. */
 const SHORT_WORKING_MS = 2_000;
-
-export interface Scenario {
-  topology: Topology;
-  start: Start;
-  /** Strike only the calls of these actions (default: every call of the clean run). */
-  actions?: string[];
-}
-
-const START_LABELS: Record<Start, string> = {
-  fresh: 'fresh',
-  resume: 'resuming its pending version',
-  malformed: 'first password rejected as malformed',
-};
-
-export const scenarioLabel = (s: Scenario): string => `${s.topology === 'sharding' ? 'sharded cluster' : 'replica set'}, ${START_LABELS[s.start]}`;
+/** How long a struck call may take to show in the request log once run 1 is over. */
+const LOG_WAIT_MS = 5_000;
 
 export interface MatrixOptions {
   scenarios: Scenario[];
@@ -83,6 +76,8 @@ export interface CellResult {
   expected2: RunOutcome;
   versionsAdded: number;
   violations: number;
+  /** How often the struck fault fired in run 1 (0: it never struck, and the cell proves nothing). */
+  strikes: number;
   /** What went against the rules above; empty when the cell holds. */
   problems: string[];
 }
@@ -121,9 +116,16 @@ async function recordAllPositions(bundle: Bundle, scenarios: Scenario[]): Promis
   const rig = await Rig.start({ bundle, fixture: fixtureOf(recorders), targets: recorders, functions: [MAIN] });
   try {
     const positions: Position[][] = [];
-    for (const target of recorders) {
+    for (const [index, target] of recorders.entries()) {
       armStart(rig, target);
-      positions.push(await recordPositions(rig, MAIN.name, target));
+      const recorded = await recordPositions(rig, MAIN.name, target);
+      expectDeclaredCalls(scenarios[index], recorded);
+      positions.push(recorded);
+    }
+    // The clean runs are the matrix's baseline: one that broke the invariant would make every cell built on it moot.
+    const violations = rig.cloud.truth.violations;
+    if (violations.length > 0) {
+      throw new Error(`the clean runs that record the calls broke the invariant ${violations.length} time(s): ${violations.map((v) => `${v.instanceId} ${breachSubject(v)} after ${v.action}`).join(', ')}`);
     }
     return positions;
   } finally {
@@ -131,10 +133,23 @@ async function recordAllPositions(bundle: Bundle, scenarios: Scenario[]): Promis
   }
 }
 
+/** The clean run must make exactly the calls scenarios.ts declares: the README's cell counts are computed from them. */
+function expectDeclaredCalls(scenario: Scenario, recorded: Position[]): void {
+  const made = recorded.map((p) => p.label);
+  const declared = declaredCalls(scenario);
+  if (made.join('\n') === declared.join('\n')) return;
+  throw new Error(
+    `the clean run of a ${scenarioLabel(scenario)} rotation made other calls than scripts/faults/scenarios.ts declares ` +
+      `(update CALLS there, then the README with npm run faults -- --write-readme):\n  made:     ${made.join(', ')}\n  declared: ${declared.join(', ')}`,
+  );
+}
+
 function planCells(scenarios: Scenario[], positions: Position[][], kinds: FaultKind[]): Cell[] {
   const cells: Cell[] = [];
   scenarios.forEach((scenario, index) => {
-    for (const position of positions[index].filter((p) => !scenario.actions || scenario.actions.includes(p.action))) {
+    const recorded = positions[index].filter((p) => !scenario.actions || scenario.actions.includes(p.action));
+    const planted = (scenario.planted ?? []).map((p): Position => ({ ...p, label: plantedLabel(p) }));
+    for (const position of [...recorded, ...planted]) {
       for (const fault of kinds) cells.push({ scenario, position, fault, target: seedTarget('cell', cells.length + 1, scenario.topology, scenario.start) });
     }
   });
@@ -186,9 +201,12 @@ async function runCell(rig: Rig, cell: Cell): Promise<CellResult> {
   // The struck fault goes first: at its call it takes precedence over the start's own rejection.
   const strike = fault.inject(rig, { product: position.product, action: position.action, nth: position.nth, when: concerns(target) }, timing);
   const rejection = armStart(rig, target);
+  const run1From = cloud.truth.requests.length;
   const first = await rig.invoke(fault.untilDeadline ? SHORT.name : MAIN.name, target.event);
   strike.remove();
   await cloud.faults.settled();
+  if (strike.hits > 0) await untilLogged(rig, run1From, cell);
+  const struck = strikeProblems(strike, cloud.truth.requests.slice(run1From), cell);
   const expected2 = expectedSecondRun(rig, target, rejection !== undefined && rejection.hits === 0);
   const second = await rig.invoke(MAIN.name, target.event);
   rejection?.remove();
@@ -203,9 +221,9 @@ async function runCell(rig: Rig, cell: Cell): Promise<CellResult> {
     ...(run2 === expected2 ? [] : [`run 2 ended ${run2}, expected ${expected2}`]),
     ...truthProblems(rig, target, added, violations),
     ...leakProblems(rig, [first, second]),
+    ...struck,
   ];
-  if (strikeMissed(cloud.truth.requests, cell)) problems.push(`the fault never struck: the run made no ${position.label} call`);
-  return { scenario: cell.scenario, position, fault, instanceId: target.instanceId, run1, run2, expected1, expected2, versionsAdded: added.length, violations, problems };
+  return { scenario: cell.scenario, position, fault, instanceId: target.instanceId, run1, run2, expected1, expected2, versionsAdded: added.length, violations, strikes: strike.hits, problems };
 }
 
 /** A `malformed` start: the database rejects the first password it is sent for the target (once). */
@@ -253,10 +271,30 @@ function leakProblems(rig: Rig, runs: Invocation[]): string[] {
   return leaks > 0 ? [`a password appears in ${leaks} text(s) of the runs`] : [];
 }
 
-/** The cell proves nothing if the call it strikes never came (the protocol changed under the recording). */
-function strikeMissed(requests: readonly RequestRecord[], cell: Cell): boolean {
-  const calls = requests.filter((r) => r.action === cell.position.action && concerns(cell.target)(r.params));
-  return calls.length < cell.position.nth;
+/**
+ * The local cloud logs a request once it is answered or dropped: after an `after` hook that killed the caller,
+ * that can come a moment after FC saw the process die. Waits (a few seconds at most) for run 1's struck call to
+ * be logged, before run 2 starts.
+ */
+async function untilLogged(rig: Rig, from: number, { position, target }: Cell): Promise<void> {
+  const logged = () => rig.cloud.truth.requests.slice(from).filter((r) => r.action === position.action && concerns(target)(r.params)).length >= position.nth;
+  for (let waited = 0; !logged() && waited < LOG_WAIT_MS; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/**
+ * A cell proves nothing unless its fault struck in run 1, at its position: the run's nth call of the action for
+ * the target, whose parameters say what the recording said (the `cs` reset, the move of ACSCurrent). A fault that
+ * never fired, or fired at another call, fails the cell, whatever the runs came to.
+ */
+function strikeProblems(strike: FaultHandle, run1: readonly RequestRecord[], cell: Cell): string[] {
+  const { position, target } = cell;
+  const calls = run1.filter((r) => r.product === position.product && r.action === position.action && concerns(target)(r.params));
+  if (strike.hits === 0) return [`the fault never struck in run 1: the run made ${calls.length} ${position.action} call(s), the cell strikes ${position.label}`];
+  const hit = calls[position.nth - 1];
+  if (!hit) return [`the fault fired, but run 1's log has no ${position.label} call`];
+  const detail = detailOf(hit.action, hit.params);
+  if (detail !== position.detail) return [`the fault struck ${position.action}#${position.nth}${detail ? ` (${detail})` : ''}, not the recorded ${position.label}`];
+  return [];
 }
 
 /** Cells per fault kind and how many held; the totals `npm run faults` prints. */

@@ -49,7 +49,8 @@ function positionsOf(calls: RequestRecord[]): Position[] {
   });
 }
 
-function detailOf(action: string, params: Params): string {
+/** What a call's parameters say about it: the role of a reset, the stage moved or removed, how a value is read. */
+export function detailOf(action: string, params: Params): string {
   switch (action) {
     case 'ResetAccountPassword':
       return params.CharacterType || 'normal';

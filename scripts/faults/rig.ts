@@ -195,8 +195,11 @@ export function runTexts(record: InvocationRecord): string[] {
   return [record.logs, record.result?.toString('utf8') ?? '', JSON.stringify(record.error ?? {})];
 }
 
-/** Texts holding any of the passwords, plain or JSON-escaped. */
+/** Texts holding any of the passwords, plain or JSON-escaped. A scan with no password or no text proves nothing: it throws. */
 export function leaksIn(texts: string[], passwords: Iterable<string>): number {
+  const scanned = texts.filter((text) => text !== '');
   const needles = [...passwords].filter((p) => p !== '').flatMap((p) => [p, JSON.stringify(p).slice(1, -1)]);
-  return texts.filter((text) => needles.some((needle) => text.includes(needle))).length;
+  if (needles.length === 0) throw new Error('the leak scan has no password to look for');
+  if (scanned.length === 0) throw new Error('the leak scan has no text to look in');
+  return scanned.filter((text) => needles.some((needle) => text.includes(needle))).length;
 }

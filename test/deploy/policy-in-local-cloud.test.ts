@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { DEMO_FIXTURE_PATH } from '../../local-cloud/fixtures';
 import { renderPolicy } from '../../scripts/render-policy';
 import { type AccessKeyLike, ddsCall, type KmsClient, kmsClient, kmsModels as $ } from '../helpers/sdk';
@@ -44,7 +45,7 @@ describe('the rendered policy in the local cloud', () => {
       tagDiscovery: true,
       createMissingSecrets: false,
     });
-    cloud = await startLocalCloud({ fixture: { ...demo, accessKeys: [...demo.accessKeys, { ...ROLE_KEY, policy }] } });
+    cloud = await startCloud({ fixture: { ...demo, accessKeys: [...demo.accessKeys, { ...ROLE_KEY, policy }] } });
     kms = kmsClient(cloud, ROLE_KEY);
   });
 

@@ -9,7 +9,8 @@
  * cooldown.)
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import type { PolicyDocument } from '../../local-cloud/ram';
 import { renderPolicy } from '../../scripts/render-policy';
 import { findLeaks, type RotationRun, rotationEnv, runRotation, runTexts } from '../helpers/rotate';
@@ -49,7 +50,7 @@ const rotatePolicy = (instances: string[], tagDiscovery = false) =>
 async function start(policy: PolicyDocument, ...targets: Array<ReturnType<typeof target>>): Promise<LocalCloud> {
   const writerPolicy = { Version: '1', Statement: [{ Effect: 'Allow', Action: 'kms:PutSecretValue', Resource: `acs:kms:${REGION}:${ACCOUNT}:secret/mongodb/*` }] };
   const base = fleet(...targets) as Record<string, unknown>;
-  cloud = await startLocalCloud({
+  cloud = await startCloud({
     port: 0,
     fixture: { ...base, accountId: ACCOUNT, accessKeys: [ACCESS_KEY, { ...ROLE_KEY, policy }, { ...WRITER_KEY, policy: writerPolicy }] },
   });

@@ -4,7 +4,8 @@
  * duplicates, and the lookups a fanned-out invocation makes instead of listing the fleet.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { PlanError, resolveTargets } from '../../functions/shared/targets';
 import { parseTrigger } from '../../functions/shared/trigger';
 import { createClients } from '../../functions/shared/clients';
@@ -30,7 +31,7 @@ describe('finding the targets', () => {
     const others = generateFleet({ instances: 3, shardedRatio: 0.5, prefix: 'other', tags: { rotation: 'disabled' } });
     const fixture = fleet.fixture as { instances: object[]; secrets: object[] };
     const otherFixture = others.fixture as typeof fixture;
-    cloud = await startLocalCloud({ port: 0, fixture: { ...fixture, instances: [...fixture.instances, ...otherFixture.instances], secrets: [...fixture.secrets, ...otherFixture.secrets] } });
+    cloud = await startCloud({ port: 0, fixture: { ...fixture, instances: [...fixture.instances, ...otherFixture.instances], secrets: [...fixture.secrets, ...otherFixture.secrets] } });
     return { fleet, others, cloud };
   }
 

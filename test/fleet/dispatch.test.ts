@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as $dara from '@darabonba/typescript';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { type DispatchReport, asyncTaskIdFor, createDispatchFunction } from '../../functions/dispatch';
 import { versionIdFor } from '../../functions/shared/targets';
 import { FLEET_ACCESS_KEY, type Fleet, generateFleet } from '../../scripts/bench/fleet';
@@ -55,7 +56,7 @@ describe('fleet mode: the dispatcher fans targets out to the rotate function', (
 
   /** Both functions as s.yaml declares them, for a deployer whose fleet is tagged rotation=enabled. */
   async function deploy(fleet: Fleet, rotations: number): Promise<LocalCloud> {
-    cloud = await startLocalCloud({ port: 0, fixture: fleet.fixture });
+    cloud = await startCloud({ port: 0, fixture: fleet.fixture });
     const specs = cloud.fc.registerFromServerlessYaml(join(REPO, 's.yaml'), { codeRoot, accountId: cloud.accountId, env: { ROTATION_TAG: 'rotation=enabled' } });
     expect(specs.map((s) => s.name)).toEqual([ROTATE, DISPATCH]);
     // Fleet mode: several rotate instances at once (s.yaml's inline default is 1).

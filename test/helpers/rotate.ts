@@ -97,10 +97,16 @@ export async function runRotation(cloud: RotationCloud, run: RunOptions): Promis
   }
 }
 
-/** The texts in which any password appears, plain or JSON-escaped (what a log line would hold). */
+/**
+ * The texts in which any password appears, plain or JSON-escaped (what a log line would hold). A scan with no
+ * password to look for, or no text to look in, proves nothing: it throws.
+ */
 export function findLeaks(texts: Iterable<string>, passwords: Iterable<string>): string[] {
+  const scanned = [...texts].filter((text) => text !== '');
   const needles = [...passwords].filter((p) => p !== '').flatMap((p) => [p, JSON.stringify(p).slice(1, -1)]);
-  return [...texts].filter((text) => needles.some((needle) => text.includes(needle)));
+  if (needles.length === 0) throw new Error('the leak scan has no password to look for');
+  if (scanned.length === 0) throw new Error('the leak scan has no text to look in');
+  return scanned.filter((text) => needles.some((needle) => text.includes(needle)));
 }
 
 /** Every text a run produced: log lines, the error's message and stack, the report. */

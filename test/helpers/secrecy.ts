@@ -10,7 +10,8 @@
  * all its tests. A leak is reported by where it was found and in which form, never with the password.
  */
 import { afterAll, expect } from 'vitest';
-import { type LocalCloud, type StartOptions, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud, StartOptions } from '../../local-cloud';
+import { type InvariantOptOut, startCloud } from './cloud';
 import { type RotationRun, runTexts } from './rotate';
 
 /** Shorter strings are not scanned for: they would match by chance (the password rule's minimum is 8). */
@@ -43,9 +44,9 @@ export class SecrecyWatch {
   private readonly recorded: LabelledText[] = [];
   private readonly extraPasswords = new Set<string>();
 
-  /** Starts a local cloud whose passwords and FC records the scan covers. */
-  async start(options: StartOptions = {}): Promise<LocalCloud> {
-    return this.watch(await startLocalCloud({ port: 0, ...options }));
+  /** Starts a local cloud (guarded: test/helpers/cloud.ts) whose passwords and FC records the scan covers. */
+  async start(options: StartOptions = {}, optOut?: InvariantOptOut): Promise<LocalCloud> {
+    return this.watch(await startCloud(options, optOut));
   }
 
   watch(cloud: LocalCloud): LocalCloud {
@@ -108,18 +109,29 @@ export class SecrecyWatch {
     await Promise.all(this.clouds.map((cloud) => cloud.close()));
   }
 
+  /** The scan: it covered at least one password and one text (else it proves nothing), and found no leak. */
+  expectClean(): void {
+    const coverage = this.coverage();
+    expect(coverage.passwords, 'the secrecy scan covered no password: start the clouds with watch.start() or hand them to watch.watch()').toBeGreaterThan(0);
+    expect(coverage.texts, 'the secrecy scan covered no text: record what the suite produced (record, recordRun, recordError)').toBeGreaterThan(0);
+    expect(this.leaks()).toEqual([]);
+  }
+
   /** How much the scan covered, for a suite that wants to prove it scanned something. */
   coverage(): { passwords: number; texts: number } {
     return { passwords: this.passwords().length, texts: this.texts().length };
   }
 }
 
-/** A watch whose scan runs after every test of the file has run; the clouds it started are closed then. */
+/**
+ * A watch whose scan runs after every test of the file has run; the clouds it started are closed then. A scan
+ * that covered no password or no text proves nothing, and fails.
+ */
 export function useSecrecyWatch(): SecrecyWatch {
   const watch = new SecrecyWatch();
   afterAll(async () => {
     try {
-      expect(watch.leaks()).toEqual([]);
+      watch.expectClean();
     } finally {
       await watch.closeAll();
     }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { ddsCall } from '../helpers/sdk';
 
 /** A small fleet: a replica set, a sharded cluster, a locked instance, and 34 more replica sets for paging. */
@@ -48,7 +49,7 @@ type Instance = Record<string, any>;
 describe('DDS 2015-12-01 over HTTP', () => {
   let cloud: LocalCloud;
   beforeEach(async () => {
-    cloud = await startLocalCloud({ fixture: fleet() });
+    cloud = await startCloud({ fixture: fleet() });
   });
   afterEach(async () => {
     await cloud.close();

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Readable } from 'node:stream';
-import { startLocalCloud, type LocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import type { ArrivingRequest } from '../../local-cloud/faults/fault-controls';
 import { ddsCall, fcClient, fcModels, kmsClient, kmsModels, sdkFailure as failure, type SdkError } from '../helpers/sdk';
 
@@ -30,7 +31,7 @@ describe('faults', () => {
   let cloud: LocalCloud;
 
   beforeEach(async () => {
-    cloud = await startLocalCloud({ port: 0, fixture });
+    cloud = await startCloud({ port: 0, fixture });
   });
   afterEach(async () => {
     await cloud.close();
@@ -240,7 +241,7 @@ describe('faults from the fixture', () => {
   });
 
   it('applies the fixture `faults` array', async () => {
-    cloud = await startLocalCloud({
+    cloud = await startCloud({
       port: 0,
       fixture: { ...fixture, faults: [{ kind: 'error', product: 'kms', action: 'GetSecretValue', code: 'Rejected.Throttling', times: 1 }] },
     });
@@ -251,7 +252,7 @@ describe('faults from the fixture', () => {
 
   it('refuses a bad fault, naming the field', async () => {
     const faults = [{ kind: 'throttle', product: 'fc', qps: 5 }, { kind: 'latency', ms: 'slow' }, { kind: 'explode' }];
-    await expect(startLocalCloud({ port: 0, fixture: { ...fixture, faults } })).rejects.toThrow(
+    await expect(startCloud({ port: 0, fixture: { ...fixture, faults } })).rejects.toThrow(
       /faults\[0\]\.product: a throttle needs "dds" or "kms"[\s\S]*faults\[1\]\.ms: must be a number[\s\S]*faults\[2\]\.kind: must be one of/,
     );
   });

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalCloud, type LocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import type { FunctionSpec } from '../../local-cloud/fc';
 import { fcClient, fcModels, type FcClient } from '../helpers/sdk';
 
@@ -66,7 +67,7 @@ describe('local FC: InvokeFunction through the gateway', () => {
 
   beforeAll(async () => {
     process.env.PARENT_ONLY = 'must not reach the function';
-    cloud = await startLocalCloud();
+    cloud = await startCloud();
     fc = cloud.fc;
     fc.register(spec('echo', 'echo', { initializer: 'index.initialize', environment: { GREETING: 'hello' } }));
     fc.register(spec('echo-esm', 'echo-esm'));
@@ -303,7 +304,7 @@ describe('local FC: InvokeFunction through the gateway', () => {
 describe('local FC: closing the local cloud', () => {
   it('kills every instance, a run in progress included, and leaves no process behind', async () => {
     const scratch = mkdtempSync(path.join(tmpdir(), 'fc-test-'));
-    const cloud = await startLocalCloud();
+    const cloud = await startCloud();
     try {
       const lock = path.join(scratch, 'lock');
       cloud.fc.register(spec('idle', 'echo'));

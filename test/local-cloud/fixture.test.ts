@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startLocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { DEMO_FIXTURE_PATH, FixtureError, createCloudState, loadFixture } from '../../local-cloud/state';
 import { ddsCall, kmsClient, kmsModels } from '../helpers/sdk';
 
@@ -235,7 +235,7 @@ describe('the demo fleet', () => {
   });
 
   it('serves its fleet over HTTP: the tagged targets, and secret ages resolved at load', async () => {
-    const cloud = await startLocalCloud();
+    const cloud = await startCloud();
     try {
       const targets = async (DBInstanceType: string) => {
         const body = await ddsCall(cloud, 'DescribeDBInstances', { DBInstanceType, 'Tag.1.Key': 'rotation', 'Tag.1.Value': 'enabled' });
@@ -257,6 +257,6 @@ describe('the demo fleet', () => {
   });
 
   it('refuses to start from a fixture with problems', async () => {
-    await expect(startLocalCloud({ fixture: { region: 'cn-hangzhou' } })).rejects.toThrowError(FixtureError);
+    await expect(startCloud({ fixture: { region: 'cn-hangzhou' } })).rejects.toThrowError(FixtureError);
   });
 });

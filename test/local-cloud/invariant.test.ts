@@ -1,11 +1,14 @@
+import { breachSubject } from '../../local-cloud/state';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { type KmsClient, ddsCall, kmsClient, kmsModels as $ } from '../helpers/sdk';
 
 const RS = 'dds-bp1rs000000000001';
 const SH = 'dds-bp1sh000000000001';
 const RS_SECRET = `mongodb/${RS}/root`;
 const SH_SECRET = `mongodb/${SH}/root`;
+const FREE = 'dds-bp1free00000000001';
 const data = (instanceId: string, password: string) => JSON.stringify({ AccountName: 'root', AccountPassword: password, DBInstanceId: instanceId });
 
 function fixture(options: { drift?: boolean } = {}) {
@@ -32,7 +35,7 @@ describe('the invariant monitor', () => {
   let cloud: LocalCloud;
   let kms: KmsClient;
   const start = async (options: { drift?: boolean } = {}) => {
-    cloud = await startLocalCloud({ fixture: fixture(options) });
+    cloud = await startCloud({ fixture: fixture(options) }, { violationsAllowed: 'this suite tests the invariant monitor and asserts every violation itself' });
     kms = kmsClient(cloud);
   };
   afterEach(async () => {
@@ -68,20 +71,59 @@ describe('the invariant monitor', () => {
     await start();
     const requestId = await reset(RS, 'Unstaged#Pass01');
     expect(cloud.truth.violations).toEqual([
-      { time: expect.any(String), secretName: RS_SECRET, instanceId: RS, role: 'normal', requestId, product: 'dds', action: 'ResetAccountPassword' },
+      { time: expect.any(String), secretName: RS_SECRET, instanceId: RS, role: 'normal', requestId, product: 'dds', action: 'ResetAccountPassword', ongoing: false },
     ]);
   });
 
-  it('records a breach once while it lasts, and again when it comes back', async () => {
+  it('records a breach when it opens, again for every write that loses another password while it is open, and when it comes back', async () => {
     await start();
-    await reset(RS, 'Unstaged#Pass01');
-    await reset(RS, 'Unstaged#Pass02');
+    const opened = await reset(RS, 'Unstaged#Pass01');
+    const worse = await reset(RS, 'Unstaged#Pass02');
     await stagePending(SH_SECRET, 'unrelated', data(SH, 'Whatever#Pass01'));
-    expect(cloud.truth.violations).toHaveLength(1);
+    expect(cloud.truth.violations.map((v) => [v.requestId, v.ongoing])).toEqual([
+      [opened, false],
+      [worse, true],
+    ]);
     await stagePending(RS_SECRET, 'fix', data(RS, 'Unstaged#Pass02'));
     expect(cloud.state.checkInvariant({ requestId: 'check', product: 'dds', action: 'Check' })).toEqual([]);
-    const requestId = await reset(RS, 'Unstaged#Pass03');
-    expect(cloud.truth.violations.map((v) => v.requestId)).toEqual([expect.any(String), requestId]);
+    const reopened = await reset(RS, 'Unstaged#Pass03');
+    expect(cloud.truth.violations.map((v) => [v.requestId, v.ongoing])).toEqual([
+      [opened, false],
+      [worse, true],
+      [reopened, false],
+    ]);
+  });
+
+  it('while an allowed breach stays open (a secret created without the old password), counts each later breach of the same role', async () => {
+    await start();
+    const created = await kms.createSecret(new $.CreateSecretRequest({ secretName: 'mongodb/free/root', versionId: 'v1', secretData: data(FREE, 'Unknown#Pass01') }));
+    // Labels change, the database keeps its password: nothing new is lost, nothing is recorded.
+    await stagePending('mongodb/free/root', 'r-1', data(FREE, 'Staged#Pass01'));
+    // A reset to a password no label holds loses a password of its own, although the role was out of line already.
+    const lost = await reset(FREE, 'Unstaged#Pass01');
+    await moveStage('mongodb/free/root', 'ACSCurrent', { moveToVersion: 'r-1' });
+    const lostAgain = await reset(FREE, 'Unstaged#Pass02');
+    expect(cloud.truth.violations).toEqual([
+      expect.objectContaining({ instanceId: FREE, role: 'normal', requestId: created.requestId, action: 'CreateSecret', ongoing: false }),
+      expect.objectContaining({ instanceId: FREE, role: 'normal', requestId: lost, action: 'ResetAccountPassword', ongoing: true }),
+      expect.objectContaining({ instanceId: FREE, role: 'normal', requestId: lostAgain, action: 'ResetAccountPassword', ongoing: true }),
+    ]);
+    // The rotation's own reset brings the role in line: nothing more is recorded.
+    await reset(FREE, 'Staged#Pass01');
+    expect(cloud.truth.violations).toHaveLength(3);
+    expect(cloud.state.checkInvariant({ requestId: 'check', product: 'dds', action: 'Check' })).toEqual([]);
+  });
+
+  it('counts a breach per role: a sharded cluster losing its cs password while its db breach is open', async () => {
+    await start();
+    const db = await reset(SH, 'Unstaged#Pass01', 'db');
+    const dbAgain = await reset(SH, 'Unstaged#Pass01', 'db');
+    const cs = await reset(SH, 'Unstaged#Pass02', 'cs');
+    expect(cloud.truth.violations.map((v) => [breachSubject(v), v.requestId, v.ongoing])).toEqual([
+      ['db', db, false],
+      ['cs', cs, false],
+    ]);
+    expect(dbAgain).not.toBe(db); // the same password again lost nothing new
   });
 
   it('catches a promote made before the database took the password', async () => {
@@ -141,6 +183,6 @@ describe('the invariant monitor', () => {
     const recorded = JSON.stringify(cloud.truth.violations);
     expect(cloud.truth.violations).toHaveLength(2);
     for (const password of cloud.truth.passwordsSeen()) expect(recorded).not.toContain(password);
-    expect(Object.keys(cloud.truth.violations[0]).sort()).toEqual(['action', 'instanceId', 'product', 'requestId', 'role', 'secretName', 'time']);
+    expect(Object.keys(cloud.truth.violations[0]).sort()).toEqual(['action', 'instanceId', 'ongoing', 'product', 'requestId', 'role', 'secretName', 'time']);
   });
 });

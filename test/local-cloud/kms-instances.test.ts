@@ -4,7 +4,8 @@
  * reach and its name taken (409 Rejected.ResourceInDeleteWindow).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { type KmsClient, kmsClient, kmsModels as $ } from '../helpers/sdk';
 
 const KMS_INSTANCE = 'kst-hzz65f176a0ogplgq1a2b';
@@ -71,7 +72,7 @@ describe('KMS instances and the delete window', () => {
   });
 
   async function start(kmsInstances?: Array<{ id: string }>) {
-    cloud = await startLocalCloud({ port: 0, fixture: fixture(kmsInstances) });
+    cloud = await startCloud({ port: 0, fixture: fixture(kmsInstances) });
     kms = kmsClient(cloud);
     return cloud;
   }

@@ -6,10 +6,10 @@
  */
 import { MongoNetworkError, MongoServerError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
 import type { ArrivingCommand } from '../../local-cloud/mongo/instance-peers';
 import { FixtureError } from '../../local-cloud/state';
-import { useCloudPerTest } from '../helpers/cloud';
+import { startCloud as startGuardedCloud, useCloudPerTest } from '../helpers/cloud';
 import { type Login, loginOutcome, rejection, useMongoClients } from '../helpers/mongo';
 
 const RS = 'dds-rswirefault1';
@@ -31,9 +31,9 @@ function fixture(extra: object = {}) {
   };
 }
 
-const startCloud = useCloudPerTest();
+const startPerTest = useCloudPerTest();
 const connect = useMongoClients();
-const start = (extra?: object) => startCloud({ fixture: fixture(extra), mongoPeers: true });
+const start = (extra?: object) => startPerTest({ fixture: fixture(extra), mongoPeers: true });
 
 /** Root's connection to the instance, logged in before any fault is set. */
 async function rootOf(cloud: LocalCloud, options = {}) {
@@ -188,7 +188,7 @@ describe('wire faults', () => {
     cloud.mongo.clearFaults();
     await expect(admin.command(changePassword)).resolves.toEqual({ ok: 1 });
 
-    const other = await startLocalCloud({ port: 0, fixture: fixture(), mongoPeers: true });
+    const other = await startGuardedCloud({ port: 0, fixture: fixture(), mongoPeers: true });
     const held = connect(other, RS, ROOT, { socketTimeoutMS: 200 });
     await held.db('admin').command({ ping: 1 });
     other.mongo.hang({ command: 'updateUser', ms: 60_000 });
@@ -216,7 +216,7 @@ describe('wire faults from a fixture (mongoFaults)', () => {
   });
 
   it('refuses bad ones, naming each field', async () => {
-    const attempt = startLocalCloud({
+    const attempt = startGuardedCloud({
       port: 0,
       mongoPeers: true,
       fixture: fixture({

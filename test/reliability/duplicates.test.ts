@@ -11,7 +11,7 @@ import { type RotationRun, rotationEnv, runRotation } from '../helpers/rotate';
 import { useSecrecyWatch } from '../helpers/secrecy';
 import { fleet, secretName, target } from '../rotate/fixture';
 import { buildBundle, deployRotation, FUNCTION_NAME, invoke, removeBundle, reportOf, reportOfRun } from '../triggers/deployed';
-import { expectConsistent } from './races-choreography';
+import { expectConsistent, KMS_BEHAVIOURS, setKmsBehaviour } from './races-choreography';
 
 const RS = 'dds-rs0duplicate1';
 const SHARDED = 'dds-sh0duplicate1';
@@ -41,7 +41,7 @@ type Kind = keyof typeof deliveries;
 
 const outcomesOf = (run: RotationRun) => run.report?.results.map((r) => r.outcome) ?? [`rejected: ${run.error?.message}`];
 
-describe('duplicate deliveries rotate once', () => {
+describe.each(KMS_BEHAVIOURS)('duplicate deliveries rotate once (KMS: %s a RemoveFromVersion without the stage)', (behaviour) => {
   const watch = useSecrecyWatch();
   let cloud: LocalCloud | undefined;
 
@@ -54,6 +54,7 @@ describe('duplicate deliveries rotate once', () => {
     cloud = await watch.start({
       fixture: fleet(target(RS, { password: 'Old#Duplicate-Pw1', age: '-40d' }), target(SHARDED, { type: 'sharding', password: 'Old#Duplicate-Pw2', age: '-40d' })),
     });
+    setKmsBehaviour(cloud, behaviour);
     return cloud;
   }
 

@@ -8,7 +8,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local-cloud';
-import { CONFIG_VARIABLES, type ConfigVariable } from '../../functions/shared/config';
+import { CONFIG_VARIABLES, ConfigError, type ConfigVariable } from '../../functions/shared/config';
+import { PlanError } from '../../functions/shared/targets';
+import { RotationFailedError } from '../../functions/rotate/report';
+import { EventSourceError, TriggerError } from '../../functions/shared/trigger';
 import { type RotationRun, rotationEnv, runRotation } from '../helpers/rotate';
 import { useSecrecyWatch } from '../helpers/secrecy';
 import { fleet, secretName, target } from '../rotate/fixture';
@@ -92,6 +95,34 @@ const delivered = (event: fc.Arbitrary<unknown>) =>
   });
 
 const EXPECTATION = /Expected a timer event|EVENT_SOURCES|not a rotation target|ROTATION_TARGETS/;
+
+/**
+ * The refusals the README documents, by code: a bad configuration, a malformed event, a source not in
+ * EVENT_SOURCES, an instance that is not a target. Anything else thrown (a TypeError, a RangeError) is a crash.
+ */
+const REFUSALS = { InvalidConfiguration: ConfigError, InvalidEvent: TriggerError, EventSourceNotAllowed: EventSourceError, InvalidTarget: PlanError } as const;
+
+/** The refusal's code if `error` is one of the documented refusals (its class and its code agree); else undefined. */
+function documentedRefusal(error: unknown): keyof typeof REFUSALS | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string' || !(code in REFUSALS)) return undefined;
+  return error instanceof REFUSALS[code as keyof typeof REFUSALS] ? (code as keyof typeof REFUSALS) : undefined;
+}
+
+/** What a crash looks like in a message, without the stack (which names no secret either, but is long). */
+const crash = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
+describe('what passes as a refusal', () => {
+  it('only the documented refusals, each of its own class: a TypeError or a look-alike code is a crash', () => {
+    expect(documentedRefusal(new ConfigError('PASSWORD_LENGTH', 'must be from 8 to 32, got 99', '32'))).toBe('InvalidConfiguration');
+    expect(documentedRefusal(new TriggerError('not JSON'))).toBe('InvalidEvent');
+    expect(documentedRefusal(new EventSourceError('custom.x', ['acs.sas']))).toBe('EventSourceNotAllowed');
+    expect(documentedRefusal(new PlanError('dds-x is not a rotation target'))).toBe('InvalidTarget');
+    expect(documentedRefusal(new TypeError("Cannot read properties of undefined (reading 'map')"))).toBeUndefined();
+    expect(documentedRefusal(Object.assign(new Error('looks like one'), { code: 'InvalidEvent' }))).toBeUndefined();
+    expect(documentedRefusal(undefined)).toBeUndefined();
+  });
+});
 const ONE_LINE = /^[^\n\r\u2028\u2029]*$/;
 
 describe('hostile input is refused before any call', () => {
@@ -128,6 +159,7 @@ describe('hostile input is refused before any call', () => {
       fc.asyncProperty(delivered(fc.oneof(badManual, badTimer, badCloudEvent, notAnObject)), async (event) => {
         const calls = cloud.truth.requests.length;
         const error = await refused(await runRotation(cloud, { env: env(), event }), 'malformed event');
+        expect(documentedRefusal(error), crash(error)).toBeDefined();
         expect(['InvalidEvent', 'EventSourceNotAllowed', 'InvalidTarget']).toContain(error.code);
         expect(error.message).toMatch(EXPECTATION);
         expect(error.message).toMatch(ONE_LINE);
@@ -157,13 +189,20 @@ describe('hostile input is refused before any call', () => {
         const run = await runRotation(cloud, { env: { ...env(), [name]: value }, event: { dryRun: true } });
         watch.recordRun(`config ${name}`, run);
         if (run.error?.code === 'InvalidConfiguration') {
+          expect(run.error).toBeInstanceOf(ConfigError);
           expect(run.error.message.startsWith(`${name} `)).toBe(true);
           expect(run.error.message).toContain(`for example ${name}=`);
           expect(run.error.message).toMatch(ONE_LINE);
           expect(run.error.message).not.toContain('S3cret-Pw');
           expect(cloud.truth.requests).toHaveLength(calls);
         } else {
-          // A value that happens to be valid (a number in range, "true", a template with {instanceId}) runs dry.
+          // A value that happens to be valid (a number in range, "true", a template with {instanceId}) runs dry: it
+          // ends with a report, or with the documented failure naming the failed targets (a secret the template does
+          // not name, say), each with the service's or the protocol's code. A crash inside a target comes out as
+          // UnknownError; one outside, as an error with no report.
+          expect(run.report, crash(run.error)).toBeDefined();
+          if (run.error) expect(run.error, crash(run.error)).toBeInstanceOf(RotationFailedError);
+          for (const result of run.report!.results) expect(result.error?.code, result.error?.message).not.toBe('UnknownError');
           expect(cloud.truth.writeRequests()).toHaveLength(writes);
         }
       }),

@@ -79,16 +79,19 @@ function corrupt(body: Json, how: Corruption): unknown {
   return body;
 }
 
+const STRUCK = ['DescribeDBInstanceAttribute', 'ListSecretVersionIds', 'GetSecretValue'] as const;
+type StruckAction = (typeof STRUCK)[number];
+
+/**
+ * Which call a case corrupts: an action, and which of its calls (`pick` modulo the calls a clean run makes of it,
+ * counted before the cases run), so that every case strikes a call the run really makes.
+ */
 interface Strike {
-  action: 'DescribeDBInstanceAttribute' | 'ListSecretVersionIds' | 'GetSecretValue';
-  nth: number;
+  action: StruckAction;
+  pick: number;
 }
 
-const strikes: fc.Arbitrary<Strike> = fc.oneof(
-  fc.record({ action: fc.constant('DescribeDBInstanceAttribute' as const), nth: fc.integer({ min: 1, max: 2 }) }),
-  fc.record({ action: fc.constant('ListSecretVersionIds' as const), nth: fc.integer({ min: 1, max: 4 }) }),
-  fc.record({ action: fc.constant('GetSecretValue' as const), nth: fc.constant(1) }),
-);
+const strikes: fc.Arbitrary<Strike> = fc.record({ action: fc.constantFrom(...STRUCK), pick: fc.nat() });
 
 describe('corrupted answers from the cloud', () => {
   const watch = useSecrecyWatch();
@@ -97,11 +100,21 @@ describe('corrupted answers from the cloud', () => {
   let cloud: LocalCloud;
   let runs = 0;
 
+  /** Per instance, the calls of each struck action a clean run makes: a fresh one, and (GetSecretValue) a resuming one. */
+  const calls: Record<string, Record<StruckAction, number>> = {};
+
   beforeAll(async () => {
     process.on('unhandledRejection', onUnhandled);
     cloud = await watch.start({
       fixture: fleet(target(RS, { password: 'Old#FuzzReply-Pw1' }), target(SHARDED, { type: 'sharding', password: 'Old#FuzzReply-Pw2' })),
     });
+    for (const instanceId of [RS, SHARDED]) {
+      const fresh = await callsOf(instanceId, 'clean');
+      await leavePending(instanceId);
+      const resumed = await callsOf(instanceId, 'clean resume');
+      calls[instanceId] = { DescribeDBInstanceAttribute: fresh.DescribeDBInstanceAttribute, ListSecretVersionIds: fresh.ListSecretVersionIds, GetSecretValue: resumed.GetSecretValue };
+      for (const action of STRUCK) expect(calls[instanceId][action], `${instanceId} ${action}`).toBeGreaterThan(0);
+    }
   });
 
   afterAll(() => {
@@ -119,6 +132,15 @@ describe('corrupted answers from the cloud', () => {
     });
   }
 
+  /** Runs a clean rotation and counts its calls of each struck action for the instance. */
+  async function callsOf(instanceId: string, label: string): Promise<Record<StruckAction, number>> {
+    const from = cloud.truth.requests.length;
+    const result = (await run(instanceId, label)).report!.results[0];
+    expect(['rotated', 'resumed']).toContain(result.outcome);
+    const made = cloud.truth.requests.slice(from).filter((r) => r.params.DBInstanceId === instanceId || r.params.SecretName === secretName(instanceId));
+    return Object.fromEntries(STRUCK.map((action) => [action, made.filter((r) => r.action === action).length])) as Record<StruckAction, number>;
+  }
+
   /** Leaves a pending version behind, staged and applied, as a run cut off before promoting does. */
   async function leavePending(instanceId: string): Promise<void> {
     const cut = cloud.faults.error({ product: 'kms', action: 'UpdateSecretVersionStage', when: (p) => p.VersionStage === 'ACSCurrent', code: 'Forbidden.NoPermission', times: Infinity });
@@ -132,11 +154,13 @@ describe('corrupted answers from the cloud', () => {
       fc.asyncProperty(fc.constantFrom(RS, SHARDED), strikes, corruption, async (instanceId, strike, how) => {
         if (strike.action === 'GetSecretValue') await leavePending(instanceId);
         const concerns = (params: Record<string, string>) => params.DBInstanceId === instanceId || params.SecretName === secretName(instanceId);
-        const fault = cloud.faults.corrupt({ action: strike.action, nth: strike.nth, when: concerns, mutate: (body) => corrupt(body, how) });
+        const nth = 1 + (strike.pick % calls[instanceId][strike.action]);
+        const fault = cloud.faults.corrupt({ action: strike.action, nth, when: concerns, mutate: (body) => corrupt(body, how) });
         const writes = cloud.truth.writeRequests().length;
         const violations = cloud.truth.violations.length;
         const outcome = await run(instanceId, 'corrupted').finally(() => fault.remove());
 
+        expect(fault.hits, `the corruption of ${strike.action} call ${nth} struck`).toBe(1);
         const result = outcome.report?.results[0];
         expect(result, 'the handler reports the target, failed or not').toBeDefined();
         if (result!.outcome === 'failed') {
@@ -144,7 +168,7 @@ describe('corrupted answers from the cloud', () => {
           expect(result!.error!.code).toMatch(/^[A-Za-z][\w.]*$/);
           expect(result!.error!.message.length).toBeGreaterThan(10);
           expect(result!.error!.message.length).toBeLessThan(1_000);
-          if (strike.action === 'DescribeDBInstanceAttribute' && strike.nth === 1 && fault.hits === 1) {
+          if (strike.action === 'DescribeDBInstanceAttribute' && nth === 1) {
             expect(cloud.truth.writeRequests().slice(writes).map((r) => r.action)).toEqual([]);
           }
         }
@@ -203,7 +227,7 @@ describe('corrupted answers from the cloud', () => {
     ];
     cloud.faults.clear();
     for (const [what, change] of broken) {
-      cloud.faults.corrupt({
+      const fault = cloud.faults.corrupt({
         action: 'DescribeDBInstanceAttribute',
         when: (p) => p.DBInstanceId === RS,
         mutate: (body) => {
@@ -213,6 +237,7 @@ describe('corrupted answers from the cloud', () => {
       });
       const writes = cloud.truth.writeRequests().length;
       const result = (await run(RS, what)).report!.results[0];
+      expect(fault.hits, what).toBe(1);
       expect(result, what).toMatchObject({ outcome: 'failed', error: { code: expect.any(String) } });
       expect(result.error!.message.length, what).toBeLessThan(300);
       expect(cloud.truth.writeRequests().slice(writes), what).toEqual([]);

@@ -5,7 +5,7 @@
  * original string back. In-process through every path such a string takes, then through the local FC, whose
  * captured stdout is what SLS would receive.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local-cloud';
 import { Logger, MAX_STRING_LENGTH } from '../../functions/shared/logger';
 import { LogCapture, rotationEnv, runRotation } from '../helpers/rotate';
@@ -67,6 +67,14 @@ describe('log lines cannot be forged or broken', () => {
 
   beforeAll(async () => {
     cloud = await watch.start({ fixture: fleet(target(RS, { password: 'Old#LogInject-Pw1', tags: { rotation: 'enabled' } })) });
+  });
+
+  // Every run here is a dry run (DRY_RUN=true in-process and on the deployed function): it may read, never write.
+  afterEach(() => {
+    expect(cloud.truth.writeRequests().map((r) => r.action)).toEqual([]);
+  });
+  afterAll(() => {
+    expect(cloud.truth.requests.filter((r) => r.product !== 'fc').length, 'the dry runs reached the cloud').toBeGreaterThan(0);
   });
 
   async function logsOf(event: unknown, env: Record<string, string> = {}): Promise<Array<Record<string, unknown>>> {

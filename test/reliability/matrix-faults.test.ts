@@ -4,13 +4,17 @@
  * held to land), through the official clients.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { ddsCall, kmsClient, kmsModels } from '../helpers/sdk';
 
 const KEY = { id: 'LTAI5tMatrixFaults01', secret: 'matrix-faults-secret-01' };
 const INSTANCE = 'dds-bp1matrixfault1';
 const SECRET = `mongodb/${INSTANCE}/root`;
 const PASSWORDS = ['Matrix#Start-01', 'Matrix#Next-02', 'Matrix#Then-03', 'Matrix#Last-04'];
+
+/** These tests reset the password straight through DDS, with no KMS version behind it, to exercise the controls. */
+const RAW_RESETS = { violationsAllowed: 'the tests reset the password through DDS alone, with no rotation behind it' };
 
 const fixture = {
   region: 'cn-hangzhou',
@@ -29,7 +33,7 @@ describe('fault controls for the matrix', () => {
   let cloud: LocalCloud;
 
   beforeEach(async () => {
-    cloud = await startLocalCloud({ port: 0, fixture });
+    cloud = await startCloud({ fixture }, RAW_RESETS);
   });
   afterEach(async () => {
     await cloud.close();
@@ -127,8 +131,8 @@ describe('fault controls for the matrix', () => {
 
   it('reads nth from a fixture fault', async () => {
     await cloud.close();
-    cloud = await startLocalCloud({ port: 0, fixture: { ...fixture, faults: [{ kind: 'error', action: 'ResetAccountPassword', nth: 2, code: 'InternalError' }] } });
+    cloud = await startCloud({ fixture: { ...fixture, faults: [{ kind: 'error', action: 'ResetAccountPassword', nth: 2, code: 'InternalError' }] } }, RAW_RESETS);
     expect([await outcome(reset(PASSWORDS[1])), await outcome(reset(PASSWORDS[2]))]).toEqual(['ok', 'InternalError']);
-    await expect(startLocalCloud({ port: 0, fixture: { ...fixture, faults: [{ kind: 'drop', nth: 0.5 }] } })).rejects.toThrow(/faults\[0\]\.nth: must be a whole number/);
+    await expect(startCloud({ port: 0, fixture: { ...fixture, faults: [{ kind: 'drop', nth: 0.5 }] } })).rejects.toThrow(/faults\[0\]\.nth: must be a whole number/);
   });
 });

@@ -13,10 +13,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local-cloud';
+import { excuseViolations } from '../helpers/cloud';
 import { useSecrecyWatch } from '../helpers/secrecy';
 import { kmsClient, kmsModels } from '../helpers/sdk';
 import { secretData, secretName } from '../rotate/fixture';
-import { Choreography, expectConsistent, forcedRun, newVersions, outcomes, raceFixture, recordRuns, RUN_KEYS } from './races-choreography';
+import { Choreography, expectConsistent, forcedRun, itUnder, KMS_BEHAVIOURS, newVersions, outcomes, raceFixture, recordRuns, RUN_KEYS, setKmsBehaviour } from './races-choreography';
 
 const SHARDED = 'dds-sh0races00001';
 const RS = 'dds-rs0races00001';
@@ -32,7 +33,15 @@ function seeded(id: string, type: 'replicate' | 'sharding') {
   });
 }
 
-describe('concurrent runs for the same target, without the reserved concurrency', () => {
+/**
+ * TODO(protocol): the guarded promote relies on KMS refusing a RemoveFromVersion without the stage. When KMS
+ * accepts it, a promote overtaken by another run's moves ACSCurrent anyway, and removing ACSPending from a version
+ * that lost it "succeeds" without a look at the labels: these tests fail under `accept` (marked `it.fails`, so the
+ * mark must go once the protocol passes them).
+ */
+const PROTOCOL_TODO = ['accept'] as const;
+
+describe.each(KMS_BEHAVIOURS)('concurrent runs for the same target, without the reserved concurrency (KMS: %s a RemoveFromVersion without the stage)', (behaviour) => {
   const watch = useSecrecyWatch();
   let cloud: LocalCloud;
   let dance: Choreography | undefined;
@@ -45,6 +54,7 @@ describe('concurrent runs for the same target, without the reserved concurrency'
 
   async function start(id: string, type: 'replicate' | 'sharding'): Promise<LocalCloud> {
     cloud = await watch.start({ fixture: seeded(id, type) });
+    setKmsBehaviour(cloud, behaviour);
     dance = new Choreography(cloud);
     return cloud;
   }
@@ -141,7 +151,7 @@ describe('concurrent runs for the same target, without the reserved concurrency'
     expectConsistent(cloud, RS);
   });
 
-  it('the window no check closes: a PutSecretValue landing after another run applied its password breaks the invariant until the late run applies its own', async () => {
+  itUnder(behaviour, PROTOCOL_TODO)('the window no check closes: a PutSecretValue landing after another run applied its password breaks the invariant until the late run applies its own', async () => {
     await start(RS, 'replicate');
     bListsBeforeAStages();
     // B's PutSecretValue, sent before A staged, lands once A's reset has been applied.
@@ -151,6 +161,7 @@ describe('concurrent runs for the same target, without the reserved concurrency'
 
     const bPut = cloud.truth.requests.find((r) => r.action === 'PutSecretValue' && r.accessKeyId === B.id)!;
     expect(cloud.truth.violations).toMatchObject([{ requestId: bPut.requestId, action: 'PutSecretValue', instanceId: RS }]);
+    excuseViolations(cloud, 'the window this test forces is asserted above');
     // Both runs still finish, on B's version (A takes it over, or finds it done), and the end state is consistent again.
     expect(outcomes([a, b])[1]).toBe('rotated');
     expect(['resumed', 'skipped']).toContain(outcomes([a, b])[0]);
@@ -158,7 +169,7 @@ describe('concurrent runs for the same target, without the reserved concurrency'
     expectConsistent(cloud, RS);
   });
 
-  it('a reset that lands after another run promoted is followed by ACSCurrent put back on the database', async () => {
+  itUnder(behaviour, PROTOCOL_TODO)('a reset that lands after another run promoted is followed by ACSCurrent put back on the database', async () => {
     await start(RS, 'replicate');
     bListsBeforeAStages();
     // A has checked its version and sent its reset; B stages and completes a whole rotation before the reset lands.
@@ -174,13 +185,14 @@ describe('concurrent runs for the same target, without the reserved concurrency'
 
     const aResets = cloud.truth.requests.filter((r) => r.action === 'ResetAccountPassword' && r.accessKeyId === A.id);
     expect(cloud.truth.violations).toMatchObject([{ requestId: aResets[0].requestId, action: 'ResetAccountPassword' }]);
+    excuseViolations(cloud, 'the late reset this test forces is asserted above');
     expect(aResets).toHaveLength(2);
     expect(outcomes([a, b])).toEqual(['resumed', 'rotated']);
     expect(a.report!.results[0]).toMatchObject({ versionId: b.report!.results[0].versionId, reason: 'took over the version of a concurrent run' });
     expectConsistent(cloud, RS);
   });
 
-  it('a promote that comes after another run promoted does not take ACSCurrent from it, and ACSCurrent is put back on the database', async () => {
+  itUnder(behaviour, PROTOCOL_TODO)('a promote that comes after another run promoted does not take ACSCurrent from it, and ACSCurrent is put back on the database', async () => {
     await start(RS, 'replicate');
     bListsBeforeAStages();
     // A has applied its password and is about to promote; B stages (moving ACSPending off A's version) and
@@ -198,13 +210,14 @@ describe('concurrent runs for the same target, without the reserved concurrency'
     // The only break is B's PutSecretValue taking ACSPending from the password A had applied; B's reset ends it.
     const bPutRequest = cloud.truth.requests.find((r) => r.action === 'PutSecretValue' && r.accessKeyId === B.id)!;
     expect(cloud.truth.violations).toMatchObject([{ requestId: bPutRequest.requestId, action: 'PutSecretValue' }]);
+    excuseViolations(cloud, 'the late put this test forces is asserted above');
     expect(outcomes([a, b])).toEqual(['resumed', 'rotated']);
     expect(a.report!.results[0]).toMatchObject({ versionId: b.report!.results[0].versionId, reason: 'took over the version of a concurrent run' });
     expectConsistent(cloud, RS);
     expect(cloud.truth.requests.filter((r) => r.action === 'ResetAccountPassword' && r.accessKeyId === A.id)).toHaveLength(2);
   });
 
-  it('a reset that lands late, during a newer rotation, is followed by that rotation\'s password applied again', async () => {
+  itUnder(behaviour, PROTOCOL_TODO)('a reset that lands late, during a newer rotation, is followed by that rotation\'s password applied again', async () => {
     cloud = await watch.start({
       fixture: raceFixture({
         instances: [{ id: RS, password: 'Old#Race-Late-Pw1' }],
@@ -219,6 +232,7 @@ describe('concurrent runs for the same target, without the reserved concurrency'
         ],
       }),
     });
+    setKmsBehaviour(cloud, behaviour);
     dance = new Choreography(cloud);
     // A and B both resume the pending version; A's reset is held until C, a later rotation, has applied its own.
     const aReset = dance.hold(A, 'ResetAccountPassword', BEFORE);

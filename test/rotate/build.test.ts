@@ -10,7 +10,8 @@ import { dirname, join, parse } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { findLeaks, rotationEnv } from '../helpers/rotate';
 import { ACCESS_KEY, fleet, secretName, target } from './fixture';
 
@@ -42,7 +43,7 @@ describe('the built bundle', () => {
     runDir = mkdtempSync(join(tmpdir(), 'rotate-run-'));
     await run(process.execPath, [join(repo, 'scripts', 'build.mjs'), '--outdir', buildDir], { cwd: repo });
     copyFileSync(join(buildDir, 'rotate', 'index.js'), join(runDir, 'index.js'));
-    cloud = await startLocalCloud({ port: 0, fixture: fleet(target(RS, { password: 'Old#Bundle-Pw1' }), target(SHARDED, { type: 'sharding', password: 'Old#Bundle-Pw2' })) });
+    cloud = await startCloud({ port: 0, fixture: fleet(target(RS, { password: 'Old#Bundle-Pw1' }), target(SHARDED, { type: 'sharding', password: 'Old#Bundle-Pw2' })) });
   }, 60_000);
 
   afterAll(async () => {

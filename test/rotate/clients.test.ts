@@ -1,6 +1,7 @@
 import * as $dara from '@darabonba/typescript';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { excuseViolations, startCloud } from '../helpers/cloud';
 import { type Clients, createClients } from '../../functions/shared/clients';
 import * as $Dds from '../../functions/shared/clients/dds';
 import { toServiceError } from '../../functions/shared/clients/errors';
@@ -28,7 +29,7 @@ describe('the DDS and KMS clients against the local cloud', () => {
   let clients: Clients;
 
   beforeEach(async () => {
-    cloud = await startLocalCloud({ port: 0, fixture: fleet(target(RS), target(SHARDED, { type: 'sharding' })) });
+    cloud = await startCloud({ port: 0, fixture: fleet(target(RS), target(SHARDED, { type: 'sharding' })) });
     const config = loadConfig({ ROTATION_TARGETS: JSON.stringify([{ instanceId: RS }]), DDS_ENDPOINT: cloud.endpoint, KMS_ENDPOINT: cloud.endpoint });
     clients = createClients(config, cloud.region, { accessKeyId: ACCESS_KEY.id, accessKeySecret: ACCESS_KEY.secret });
   });
@@ -62,6 +63,7 @@ describe('the DDS and KMS clients against the local cloud', () => {
     expect(cloud.truth.rootPassword(SHARDED, 'cs')).toBe('New#Client-Pw2');
     const [request] = cloud.truth.requests.filter((r) => r.action === 'ResetAccountPassword');
     expect(request.params).toMatchObject({ DBInstanceId: SHARDED, AccountName: 'root', CharacterType: 'cs', AccountPassword: '[redacted]' });
+    excuseViolations(cloud, 'the client test resets a password that no KMS version holds');
   });
 
   it('reads the service code of an openapi-core (DDS) error', async () => {

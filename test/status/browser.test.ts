@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { PROJECT_ROOT } from '../deploy/s-yaml';
 import { type JsonReport, statusJson } from './run';
 import { refuseUnreadable, stagedFleet, statusEnv } from './staged-fleet';
@@ -34,7 +35,7 @@ if (!HAS_CHROMIUM) {
 
 it('is run by CI, which installs Chromium before the tests', () => {
   const ci = readFileSync(join(PROJECT_ROOT, '.ci', 'run'), 'utf8');
-  expect(ci).toMatch(/\[ -x \/usr\/bin\/chromium \] \|\| install_chromium\n+npm ci\nnpm test\n$/);
+  expect(ci).toMatch(/\[ -x \/usr\/bin\/chromium \] \|\| install_chromium\n+npm ci\nnpm test\n/);
   expect(ci).toContain('apt-get install -y -q chromium');
 });
 
@@ -47,7 +48,7 @@ describe('the status page of a staged fleet of 200', () => {
 
   beforeAll(async () => {
     mkdirSync(OUTPUT_DIR, { recursive: true });
-    cloud = await startLocalCloud({ port: 0, fixture: staged.fixture });
+    cloud = await startCloud({ port: 0, fixture: staged.fixture });
     refuseUnreadable(cloud, staged);
     const run = await statusJson(['--html', page, '--concurrency', '16'], statusEnv(cloud, staged));
     expect(run.stderr).toContain(`status: wrote ${page}\n`);

@@ -7,7 +7,8 @@ import FcClient from '@alicloud/fc20230330';
 import KmsClient from '@alicloud/kms20160120';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import DdsClient from '../../functions/shared/clients/dds';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { asList, authorize, parsePolicy, type PolicyDocument } from '../../local-cloud/ram';
 import { renderPolicy } from '../../scripts/render-policy';
 import { STATUS_ACTIONS } from '../../scripts/status/read';
@@ -80,7 +81,7 @@ describe('status under each policy in the local cloud', () => {
     const readOnly = renderReadOnly();
     const functionPolicy = renderPolicy({ accountId: ACCOUNT, region: REGION, function: 'rotate', secretPrefix: 'mongodb/', instances: ['dds-*'], tagDiscovery: true, createMissingSecrets: false });
     const fixture = { ...staged.fixture, accountId: ACCOUNT, accessKeys: [...staged.fixture.accessKeys, { ...readOnlyKey, policy: readOnly }, { ...functionKey, policy: functionPolicy }] };
-    cloud = await startLocalCloud({ port: 0, fixture });
+    cloud = await startCloud({ port: 0, fixture });
     refuseUnreadable(cloud, staged);
   });
 

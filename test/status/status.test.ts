@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { STATUS_ACTIONS } from '../../scripts/status/read';
 import { findLeaks } from '../helpers/rotate';
 import { REPO } from '../triggers/deployed';
@@ -38,7 +39,7 @@ describe('npm run status on a staged fleet', () => {
   const idOf = (state: string) => [...staged.expected].find(([, s]) => s === state)![0];
 
   beforeAll(async () => {
-    cloud = await startLocalCloud({ port: 0, fixture: staged.fixture });
+    cloud = await startCloud({ port: 0, fixture: staged.fixture });
     refuseUnreadable(cloud, staged);
     env = statusEnv(cloud, staged);
   });
@@ -234,7 +235,7 @@ describe('npm run status on a calm fleet', () => {
     const calm = new Set([...staged.expected].filter(([, s]) => ['fresh', 'due', 'rotating'].includes(s)).map(([id]) => id));
     staged.fixture.instances = staged.fixture.instances.filter((i) => calm.has(i.id));
     staged.fixture.secrets = staged.fixture.secrets.filter((s) => calm.has(s.name.split('/')[1]));
-    const cloud = await startLocalCloud({ port: 0, fixture: staged.fixture });
+    const cloud = await startCloud({ port: 0, fixture: staged.fixture });
     try {
       const { code, stdout } = await status([], statusEnv(cloud, staged, { ROTATION_TARGETS: undefined }));
       expect(stdout.trimEnd().split('\n').at(-1)).toBe('  summary: 3 targets, nothing needs attention: 1 rotating, 1 due, 1 fresh');

@@ -3,7 +3,8 @@
  * the local FC and invoked through InvokeFunction (or its timer fired), checked against the truth.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { fleet, target } from '../rotate/fixture';
 import {
   buildBundle,
@@ -43,7 +44,7 @@ describe('the example events and the triggers, through the local FC', () => {
   });
 
   async function start(environment?: Record<string, string>): Promise<LocalCloud> {
-    cloud = await startLocalCloud({
+    cloud = await startCloud({
       port: 0,
       fixture: fleet(
         target(ORDERS, { password: OLD[ORDERS], age: '-2d' }),

@@ -3,7 +3,8 @@
  * write nothing, and a run that fails or is killed is completed by the next one with the same password.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { fleet, secretName, target } from '../rotate/fixture';
 import {
   buildBundle,
@@ -55,7 +56,7 @@ describe('EventBridge incidents through the local FC', () => {
 
   /** Both instances rotated two days ago: not due, so only a forced run rotates them. */
   async function start(options: Partial<DeployOptions> = {}): Promise<LocalCloud> {
-    cloud = await startLocalCloud({
+    cloud = await startCloud({
       port: 0,
       fixture: fleet(target(SESSIONS, { password: OLD[SESSIONS], age: '-2d' }), target(CATALOG, { type: 'sharding', password: OLD[CATALOG], age: '-2d' })),
     });

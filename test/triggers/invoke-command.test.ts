@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import type { RotationReport } from '../../functions/rotate/report';
 import { runInvoke } from '../../scripts/invoke/main';
 import { ACCESS_KEY, fleet, secretName, target } from '../rotate/fixture';
@@ -38,7 +39,7 @@ describe('npm run invoke', () => {
   beforeAll(async () => {
     codeRoot = await buildBundle();
     home = mkdtempSync(join(tmpdir(), 'invoke-home-'));
-    cloud = await startLocalCloud({
+    cloud = await startCloud({
       port: 0,
       fixture: fleet(
         target(RS, { password: OLD[RS] }),

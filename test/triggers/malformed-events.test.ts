@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { rotationEnv, runRotation } from '../helpers/rotate';
 import { fleet, target } from '../rotate/fixture';
 import { buildBundle, closeCheckedCloud, deployRotation, invoke, removeBundle, reportOf, rotationRequests } from './deployed';
@@ -90,7 +91,7 @@ describe('malformed events', () => {
   let cloud: LocalCloud;
 
   beforeAll(async () => {
-    cloud = await startLocalCloud({ port: 0, fixture: fleet(target(RS), target(SHARDED, { type: 'sharding' })) });
+    cloud = await startCloud({ port: 0, fixture: fleet(target(RS), target(SHARDED, { type: 'sharding' })) });
   });
 
   afterAll(async () => {
@@ -132,7 +133,7 @@ describe('malformed events through the local FC', () => {
   });
 
   it('fail the invocation with a clear error; the instance lives on and serves the next event', async () => {
-    cloud = await startLocalCloud({ port: 0, fixture: fleet(target(RS)) });
+    cloud = await startCloud({ port: 0, fixture: fleet(target(RS)) });
     deployRotation(cloud, codeRoot, { targets: [RS] });
     const events: Array<[Buffer | object, string, RegExp]> = [
       [Buffer.from('{"instanceIds": ['), 'TriggerError', /^The event is not JSON\./],

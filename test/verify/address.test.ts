@@ -4,7 +4,8 @@ import * as $dara from '@darabonba/typescript';
 import DdsClient, { DBInstanceAttribute, DescribeDBInstanceAttributeRequest, DescribeDBInstanceAttributeResponse } from '../../functions/shared/clients/dds';
 import { parseConnectionHost, verifyAddress, VerifyAddressError } from '../../functions/shared/verify/address';
 import { verifyLogin } from '../../functions/shared/verify/login';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { startMongoPeer, type MongoPeer } from '../../local-cloud/mongo';
 import { ddsCall, defaultKey } from '../helpers/sdk';
 
@@ -137,7 +138,7 @@ describe('the address DescribeDBInstanceAttribute gives, logged in to', () => {
   let peers: MongoPeer[];
 
   beforeEach(async () => {
-    cloud = await startLocalCloud({
+    cloud = await startCloud({
       fixture: {
         region: 'cn-hangzhou',
         accessKeys: [{ id: 'LTAI5tVerifyTestKey1', secret: 'verifysecret01' }],

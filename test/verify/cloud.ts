@@ -1,14 +1,16 @@
 /**
  * A local cloud whose instances each have a MongoDB login peer, for the login-check suites: started per
- * test and closed after it, with every run's texts scanned for passwords and the invariant monitor
- * expected silent. Logins in the assertions go through the official `mongodb` driver directly, to
- * the address DescribeDBInstanceAttribute gives, so they do not depend on the code under test.
+ * test and closed after it, the invariant monitor expected silent (test/helpers/cloud.ts) and every run's
+ * texts in the file's secrecy scan (test/helpers/secrecy.ts). Logins in the assertions go through the official
+ * `mongodb` driver directly, to the address DescribeDBInstanceAttribute gives, so they do not depend on the code
+ * under test.
  */
 import { MongoClient, MongoServerError } from 'mongodb';
 import { afterEach, expect } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
 import type { Env } from '../../functions/shared/config';
-import { type RotationRun, type RunOptions, findLeaks, rotationEnv, runRotation, runTexts } from '../helpers/rotate';
+import { type RotationRun, type RunOptions, rotationEnv, runRotation } from '../helpers/rotate';
+import { useSecrecyWatch } from '../helpers/secrecy';
 import { ddsCall } from '../helpers/sdk';
 import { secretName } from '../rotate/fixture';
 
@@ -25,24 +27,18 @@ export interface VerifyCloud {
 }
 
 export function useVerifyCloud(): VerifyCloud {
+  const watch = useSecrecyWatch();
   let cloud: LocalCloud | undefined;
-  let texts: string[] = [];
 
   afterEach(async () => {
-    if (!cloud) return;
-    try {
-      expect(findLeaks(texts, cloud.truth.passwordsSeen())).toEqual([]);
-      expect(cloud.truth.violations).toEqual([]);
-    } finally {
-      await cloud.close();
-      cloud = undefined;
-      texts = [];
-    }
+    const current = cloud;
+    cloud = undefined;
+    await current?.close();
   });
 
   return {
     async start(fixture) {
-      cloud = await startLocalCloud({ port: 0, fixture, mongoPeers: true });
+      cloud = await watch.start({ fixture, mongoPeers: true });
       return cloud;
     },
     async run({ env = {}, targets, ...options }) {
@@ -50,7 +46,7 @@ export function useVerifyCloud(): VerifyCloud {
       const chosen = targets ?? cloud.state.listInstances().map((instance) => ({ instanceId: instance.id }));
       const configured = chosen.map((t) => ({ ...t, secretName: secretName(t.instanceId) }));
       const run = await runRotation(cloud, { ...options, env: rotationEnv(cloud, configured, env) });
-      texts.push(...runTexts(run));
+      watch.recordRun(expect.getState().currentTestName ?? 'run', run);
       return run;
     },
   };

@@ -5,7 +5,8 @@
 import { connect } from 'node:net';
 import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { ddsCall } from '../helpers/sdk';
 import { fixture } from '../rotate/fixture';
 import { describedAddress, login } from './cloud';
@@ -29,7 +30,7 @@ afterEach(async () => {
 });
 
 async function start(mongoPeers?: boolean | string[]): Promise<LocalCloud> {
-  const cloud = await startLocalCloud({ port: 0, fixture: INSTANCES, mongoPeers });
+  const cloud = await startCloud({ port: 0, fixture: INSTANCES, mongoPeers });
   clouds.push(cloud);
   return cloud;
 }
@@ -97,7 +98,7 @@ describe('MongoDB login peers of the local cloud', () => {
     expect((await describedAddress(one, SHARDED)).host).toBe('127.0.0.1');
     expect((await describedAddress(one, RS)).host).toMatch(/\.mongodb\.rds\.aliyuncs\.com$/);
     expect(() => one.mongo.peer(RS)).toThrow(`the local cloud runs no MongoDB login peer for instance "${RS}"`);
-    await expect(startLocalCloud({ port: 0, fixture: INSTANCES, mongoPeers: ['dds-nosuch'] })).rejects.toThrow('no instance "dds-nosuch"');
+    await expect(startCloud({ port: 0, fixture: INSTANCES, mongoPeers: ['dds-nosuch'] })).rejects.toThrow('no instance "dds-nosuch"');
   });
 
   it('refuses logins on demand, every one or the next few, as a wrong password', async () => {

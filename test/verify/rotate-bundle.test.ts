@@ -12,7 +12,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { findLeaks, rotationEnv } from '../helpers/rotate';
 import { defaultKey } from '../helpers/sdk';
 import { fleet, secretName, target } from '../rotate/fixture';
@@ -66,7 +67,7 @@ beforeAll(async () => {
   await run(process.execPath, [join(repo, 'scripts', 'build.mjs'), '--outdir', buildDir], { cwd: repo });
   cpSync(join(buildDir, 'rotate'), runDir, { recursive: true });
   const fixture = fleet(target(PLAIN, { password: 'Old#Lazy-Pw1' }), target(VERIFIED, { password: 'Old#Lazy-Pw2' }));
-  cloud = await startLocalCloud({ port: 0, fixture, mongoPeers: true });
+  cloud = await startCloud({ port: 0, fixture, mongoPeers: true });
 }, 60_000);
 
 afterAll(async () => {
