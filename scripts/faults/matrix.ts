@@ -26,10 +26,12 @@
  *     holds the password from before, nothing carries ACSPending;
  *   - the only versions added are the trigger's: at most one, or two where a rejected password was
  *     replaced;
- *   - no password appears in either run's log, answer or error.
+ *   - no password appears in either run's log, answer or error;
+ *   - no run reached a package left out of the bundle (scripts/build/left-out.mjs).
  */
 import type { FaultHandle } from '../../local-cloud/faults/fault-controls';
 import type { RequestRecord } from '../../local-cloud/state/request-log';
+import { LEFT_OUT_MARKER } from '../build/left-out.mjs';
 import { FAULT_KINDS, type FaultKind, type Timing } from './kinds';
 import { type Position, concerns, recordPositions } from './positions';
 import { type Bundle, type Invocation, type RunOutcome, Rig, buildBundle, leaksIn, outcomeOf, runTexts } from './rig';
@@ -203,6 +205,7 @@ async function runCell(rig: Rig, cell: Cell): Promise<CellResult> {
     ...(run2 === expected2 ? [] : [`run 2 ended ${run2}, expected ${expected2}`]),
     ...truthProblems(rig, target, added, violations),
     ...leakProblems(rig, [first, second]),
+    ...leftOutProblems([first, second]),
   ];
   if (strikeMissed(cloud.truth.requests, cell)) problems.push(`the fault never struck: the run made no ${position.label} call`);
   return { scenario: cell.scenario, position, fault, instanceId: target.instanceId, run1, run2, expected1, expected2, versionsAdded: added.length, violations, problems };
@@ -251,6 +254,12 @@ function truthProblems(rig: Rig, target: SeededTarget, added: string[], violatio
 function leakProblems(rig: Rig, runs: Invocation[]): string[] {
   const leaks = leaksIn(runs.flatMap((run) => runTexts(run.record)), rig.cloud.truth.passwordsSeen());
   return leaks > 0 ? [`a password appears in ${leaks} text(s) of the runs`] : [];
+}
+
+/** A run that touched a package left out of the bundle (scripts/build/left-out.mjs): its stub wrote the marker to the log. */
+function leftOutProblems(runs: Invocation[]): string[] {
+  const reached = runs.flatMap((run) => runTexts(run.record)).filter((text) => text.includes(LEFT_OUT_MARKER));
+  return reached.length > 0 ? [`a package left out of the bundle was reached (${LEFT_OUT_MARKER} in ${reached.length} text(s) of the runs)`] : [];
 }
 
 /** The cell proves nothing if the call it strikes never came (the protocol changed under the recording). */
