@@ -9,9 +9,9 @@
 // dist/<name>/node_modules/<package>/index.js, where Node's require finds it at the first import, so
 // a function that never checks a login neither reads nor parses the driver when it starts.
 //
-// Packages the SDKs require but the functions never reach (WebSockets, moment, lodash, building XML:
-// see scripts/build/left-out.mjs) are left out of index.js: a stub takes their place, which fails
-// loudly, naming the package, if anything ever touches it.
+// Modules the SDKs require but the functions never reach (WebSockets, local files, moment, lodash,
+// building XML: see scripts/build/left-out.mjs) are left out of the bundles: a stub takes the place
+// of each, which fails loudly, naming the module, if anything ever touches it.
 import { build } from 'esbuild';
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';

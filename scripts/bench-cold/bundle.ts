@@ -30,7 +30,7 @@ export interface BundleFacts {
   packages: PackageShare[];
   /** Inputs from outside functions/ and node_modules/ (local-cloud/, test/, scripts/…), stubs aside. */
   strayInputs: string[];
-  /** Packages left out: a stub that fails loudly if reached stands in for each. */
+  /** Modules left out (their stub names): a stub that fails loudly if reached stands in for each. */
   leftOut: string[];
   /** Packages the function's own files import statically: what runs when the bundle is loaded. */
   eagerPackages: string[];

@@ -1,5 +1,5 @@
 /** The text `npm run bench:cold` prints. */
-import { LEFT_OUT } from '../build/left-out.mjs';
+import { LEFT_OUT, stubName } from '../build/left-out.mjs';
 import type { BundleFacts } from './bundle';
 import { type Sample, summarize, type Variant } from './measure';
 
@@ -28,12 +28,12 @@ export function bundleLines(shown: string, facts: BundleFacts, gzipBytes: number
   return lines;
 }
 
-/** The packages a stub stands in for, with where only, when only one importer's copy is left out. */
+/** The modules a stub stands in for; a package left out only where one importer requires it says so. */
 export function leftOutLine(facts: BundleFacts): string {
-  if (facts.leftOut.length === 0) return 'left out  nothing: every package the SDKs require is bundled';
+  if (facts.leftOut.length === 0) return 'left out  nothing: every module the SDKs require is bundled';
   const shown = facts.leftOut.map((name) => {
-    const importer = LEFT_OUT.find((entry) => entry.module === name)?.importer;
-    return importer ? `${name} (as ${importer} requires it)` : name;
+    const entry = LEFT_OUT.find((candidate) => stubName(candidate) === name);
+    return entry?.importer && !entry.module.startsWith('.') ? `${name} (as ${entry.importer} requires it)` : name;
   });
   return `left out  ${shown.join(', ')}: never reached, a stub that fails loudly stands in (scripts/build/left-out.mjs)`;
 }

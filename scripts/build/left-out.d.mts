@@ -11,4 +11,5 @@ export declare const LEFT_OUT_MARKER: string;
 export declare const LEFT_OUT_NAMESPACE: string;
 export declare const LEFT_OUT: LeftOutModule[];
 export declare function leaveOut(modules?: LeftOutModule[]): Plugin;
-export declare function stubSource(entry: LeftOutModule): string;
+export declare function stubName(entry: Pick<LeftOutModule, 'module' | 'importer'>): string;
+export declare function stubSource(entry: LeftOutModule & { exportNames?: string[] }): string;

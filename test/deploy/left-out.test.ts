@@ -40,16 +40,17 @@ describe('a stub that is reached', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'left-out-reached-'));
-    // A function that uses moment and lodash, bundled with the build's plugin: both are stubs.
+    // A function that reaches three stubs: moment and lodash (packages), and a file @darabonba/typescript re-exports.
     const contents = `
       const moment = require('moment');
       const _ = require('lodash');
+      const $dara = require('@darabonba/typescript');
       exports.handler = async (event) => {
-        if (JSON.parse(event).swallow) {
-          try { _.merge({}, { a: 1 }); } catch {}
-          return 'swallowed';
-        }
-        return moment().format();
+        const { use } = JSON.parse(event);
+        if (use === 'moment') return moment().format();
+        if (use === 'websocket') return typeof $dara.newWebSocketClientAndConnect;
+        try { _.merge({}, { a: 1 }); } catch {}
+        return 'swallowed';
       };`;
     const options = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'silent' } as const;
     await build({ ...options, stdin: { contents, resolveDir: REPO }, outfile: join(dir, 'code', 'index.js'), plugins: [leaveOut()] });
@@ -62,19 +63,24 @@ describe('a stub that is reached', () => {
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('fails the run with LeftOutModuleReached, and names the package in the log even when the error is swallowed', async () => {
+  it('fails the run with LeftOutModuleReached, and names the module in the log even when the error is swallowed', async () => {
     cloud = await startLocalCloud({ port: 0, fixture: fleet() });
     cloud.fc.register({ name: 'reaches-a-stub', codeDir: join(dir, 'code'), handler: 'index.handler', timeoutSeconds: 30, memoryMB: 128, environment: {} });
+    const failure = (invocation: Invocation) => (invocation.mode === 'sync' ? invocation.failure : undefined);
 
-    const called = await invokeSync(cloud, 'reaches-a-stub', { swallow: false });
-    expect(called.mode === 'sync' && called.failure).toMatchObject({ errorType: LEFT_OUT_MARKER, errorMessage: expect.stringMatching(/^moment was left out of this bundle by scripts\/build\.mjs/) });
-    const swallowed = await invokeSync(cloud, 'reaches-a-stub', { swallow: true });
+    const called = await invokeSync(cloud, 'reaches-a-stub', { use: 'moment' });
+    expect(failure(called)).toMatchObject({ errorType: LEFT_OUT_MARKER, errorMessage: expect.stringMatching(/^moment was left out of this bundle by scripts\/build\.mjs/) });
+    const reExported = await invokeSync(cloud, 'reaches-a-stub', { use: 'websocket' });
+    expect(failure(reExported)).toMatchObject({ errorType: LEFT_OUT_MARKER, errorMessage: expect.stringMatching(/^@darabonba\/typescript\/websocket was left out/) });
+    const swallowed = await invokeSync(cloud, 'reaches-a-stub', { use: 'lodash' });
     expect(swallowed.mode === 'sync' && swallowed.body.toString('utf8')).toBe('swallowed');
 
-    const [first, second] = cloud.fc.invocations;
-    expect(first.logs).toContain(`${LEFT_OUT_MARKER}: moment called`);
-    expect(second.logs).toContain(`${LEFT_OUT_MARKER}: lodash read .merge`);
-    expect(stubsReached(cloud).length).toBeGreaterThanOrEqual(2);
+    expect(cloud.fc.invocations.map((record) => record.logs.split('\n').find((line) => line.startsWith(`${LEFT_OUT_MARKER}: `)))).toEqual([
+      `${LEFT_OUT_MARKER}: moment called`,
+      `${LEFT_OUT_MARKER}: @darabonba/typescript/websocket read .newWebSocketClientAndConnect`,
+      `${LEFT_OUT_MARKER}: lodash read .merge`,
+    ]);
+    expect(stubsReached(cloud).length).toBeGreaterThanOrEqual(3);
   });
 });
 
