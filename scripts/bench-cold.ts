@@ -1,7 +1,7 @@
 /**
  * `npm run bench:cold [-- --runs 15]`: how lean the rotate function's bundle is and how fast it
  * starts. Builds with scripts/build.mjs into a temporary folder, prints the bundle's size, its
- * largest inputs and the packages left out of it, checks that it holds only function code, then
+ * largest inputs and the modules left out of it, checks that it holds only function code, then
  * times loading it in fresh `node` processes next to loading the same SDKs unbundled from the
  * repository's node_modules (and prints the ratio of the two medians), and the bundle plus the
  * `mongodb` driver that the first login check (VERIFY_LOGIN) imports lazily.

@@ -62,7 +62,7 @@ export function timingLines(samples: Map<Variant, Sample[]>, runs: number): stri
 /** The bundle's load median as a share of the unbundled SDKs' (and the same for whole processes). */
 export function ratioLine(samples: Map<Variant, Sample[]>, bundle: Variant, unbundled: Variant): string {
   const median = (variant: Variant, pick: (s: Sample) => number | undefined) =>
-    summarize((samples.get(variant) ?? []).flatMap((s) => (pick(s) === undefined ? [] : [pick(s)!]))).median;
+    summarize((samples.get(variant) ?? []).map(pick).filter((value): value is number => value !== undefined)).median;
   const percent = (pick: (s: Sample) => number | undefined) => `${Math.round((100 * median(bundle, pick)) / median(unbundled, pick))}%`;
   return `ratio    bundle / unbundled SDKs, medians: load ${percent((s) => s.loadMs)}, whole process ${percent((s) => s.processMs)}`;
 }
