@@ -1,9 +1,10 @@
 /**
  * `npm run bench:cold [-- --runs 15]`: how lean the rotate function's bundle is and how fast it
- * starts. Builds with scripts/build.mjs into a temporary folder, prints the bundle's size and its
- * largest inputs, checks that it holds only function code, then times loading it in fresh `node`
- * processes next to loading the same SDKs unbundled from the repository's node_modules, and the
- * bundle plus the `mongodb` driver that the first login check (VERIFY_LOGIN) imports lazily.
+ * starts. Builds with scripts/build.mjs into a temporary folder, prints the bundle's size, its
+ * largest inputs and the modules left out of it, checks that it holds only function code, then
+ * times loading it in fresh `node` processes next to loading the same SDKs unbundled from the
+ * repository's node_modules (and prints the ratio of the two medians), and the bundle plus the
+ * `mongodb` driver that the first login check (VERIFY_LOGIN) imports lazily.
  * Exits 1 when a check fails.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { analyzeBundle, type BundleFacts, buildFunctions, PROJECT_ROOT, readMetafile } from './bench-cold/bundle';
 import { measureAll, type Variant } from './bench-cold/measure';
-import { bundleLines, type Check, checkLines, timingLines } from './bench-cold/report';
+import { bundleLines, type Check, checkLines, leftOutLine, ratioLine, timingLines } from './bench-cold/report';
 
 const FUNCTION_NAME = 'rotate';
 const DRIVER = 'mongodb';
@@ -57,15 +58,15 @@ function driverLine(facts: BundleFacts): string {
 }
 
 /** The timed variants; the driver's only when the function ships it. */
-function variants(work: string, codeDir: string, facts: BundleFacts): Variant[] {
+function variants(work: string, codeDir: string, facts: BundleFacts): { list: Variant[]; bundle: Variant; unbundled: Variant } {
   const shipped = `dist/${FUNCTION_NAME}/index.js`;
-  const list: Variant[] = [
-    { name: 'node alone', cwd: work },
-    { name: `bundle (${shipped})`, cwd: codeDir, load: "require('./index.js');" },
-    { name: 'same SDKs, unbundled', cwd: PROJECT_ROOT, load: facts.eagerPackages.map((p) => `require(${JSON.stringify(p)});`).join(' ') },
-  ];
-  if (!facts.lazyPackages.includes(DRIVER)) return list;
-  return [...list, { name: `bundle + ${DRIVER} driver (first login check)`, cwd: codeDir, load: `require('./index.js'); require(${JSON.stringify(DRIVER)});` }];
+  const bundle: Variant = { name: `bundle (${shipped})`, cwd: codeDir, load: "require('./index.js');" };
+  const unbundled: Variant = { name: 'same SDKs, unbundled', cwd: PROJECT_ROOT, load: facts.eagerPackages.map((p) => `require(${JSON.stringify(p)});`).join(' ') };
+  const list: Variant[] = [{ name: 'node alone', cwd: work }, bundle, unbundled];
+  if (facts.lazyPackages.includes(DRIVER)) {
+    list.push({ name: `bundle + ${DRIVER} driver (first login check)`, cwd: codeDir, load: `require('./index.js'); require(${JSON.stringify(DRIVER)});` });
+  }
+  return { list, bundle, unbundled };
 }
 
 async function main(): Promise<number> {
@@ -82,13 +83,16 @@ async function main(): Promise<number> {
       `npm run bench:cold: the ${FUNCTION_NAME} function's bundle, built by scripts/build.mjs`,
       '',
       ...bundleLines(`dist/${FUNCTION_NAME}/index.js`, facts, gzipSync(bundle).length, TOP_INPUTS),
+      leftOutLine(facts),
       ...checkLines(results),
       driverLine(facts),
       `unbundled: the packages the function's code imports, from the repository's node_modules: ${facts.eagerPackages.join(', ')}`,
       '',
     ];
     console.log(lines.join('\n'));
-    console.log(timingLines(measureAll(variants(work, codeDir, facts), runs), runs).join('\n'));
+    const timed = variants(work, codeDir, facts);
+    const samples = measureAll(timed.list, runs);
+    console.log([...timingLines(samples, runs), ratioLine(samples, timed.bundle, timed.unbundled)].join('\n'));
     return results.every((c) => c.ok) ? 0 : 1;
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -8,12 +8,17 @@
 // of index.js: a function that imports one gets it bundled on its own into
 // dist/<name>/node_modules/<package>/index.js, where Node's require finds it at the first import, so
 // a function that never checks a login neither reads nor parses the driver when it starts.
+//
+// Modules the SDKs require but the functions never reach (WebSockets, local files, moment, lodash,
+// building XML: see scripts/build/left-out.mjs) are left out of the bundles: a stub takes the place
+// of each, which fails loudly, naming the module, if anything ever touches it.
 import { build } from 'esbuild';
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
+import { leaveOut } from './build/left-out.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const functionsDir = join(root, 'functions');
@@ -53,7 +58,7 @@ for (const name of functionNames) {
   const outdir = join(distDir, name);
   const outfile = join(outdir, 'index.js');
   rmSync(outdir, { recursive: true, force: true });
-  const result = await build({ ...common, entryPoints: [join(functionsDir, name, 'index.ts')], outfile, external: LAZY_PACKAGES });
+  const result = await build({ ...common, entryPoints: [join(functionsDir, name, 'index.ts')], outfile, external: LAZY_PACKAGES, plugins: [leaveOut()] });
   for (const pkg of lazyImportsOf(result.metafile)) {
     const lazy = await build({ ...common, entryPoints: [requireFromRoot.resolve(pkg)], outfile: join(outdir, 'node_modules', pkg, 'index.js') });
     mergeMetafile(result.metafile, lazy.metafile);

@@ -1,13 +1,15 @@
 /**
  * What a function's bundle is made of, read from esbuild's metafile (written by
- * `scripts/build.mjs --metafile`): its size per package, inputs that are not function code, and
- * the packages the function's own files import eagerly, and those bundled apart to be loaded lazily.
+ * `scripts/build.mjs --metafile`): its size per package, inputs that are not function code, the
+ * packages the function's own files import eagerly, those bundled apart to be loaded lazily, and
+ * those left out (a stub in their place: scripts/build/left-out.mjs).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Metafile } from 'esbuild';
+import { LEFT_OUT_NAMESPACE } from '../build/left-out.mjs';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -26,8 +28,10 @@ export interface BundleFacts {
   outputBytes: number;
   /** Largest first. */
   packages: PackageShare[];
-  /** Inputs from outside functions/ and node_modules/ (local-cloud/, test/, scripts/…). */
+  /** Inputs from outside functions/ and node_modules/ (local-cloud/, test/, scripts/…), stubs aside. */
   strayInputs: string[];
+  /** Modules left out (their stub names): a stub that fails loudly if reached stands in for each. */
+  leftOut: string[];
   /** Packages the function's own files import statically: what runs when the bundle is loaded. */
   eagerPackages: string[];
   /** Packages bundled apart beside the function (`node_modules/<package>/index.js`), read on first use only. */
@@ -54,7 +58,9 @@ export function analyzeBundle(metafile: Metafile): BundleFacts {
   const main = outputs.filter(([path]) => !LAZY_OUTPUT.test(path));
   if (main.length !== 1) throw new Error(`expected one bundle beside the lazily loaded packages, found ${main.length}`);
   const [[, output]] = main;
-  const inputPaths = Object.keys(metafile.inputs);
+  const stubPrefix = `${LEFT_OUT_NAMESPACE}:`;
+  const stubs = Object.keys(metafile.inputs).filter((path) => path.startsWith(stubPrefix));
+  const inputPaths = Object.keys(metafile.inputs).filter((path) => !path.startsWith(stubPrefix));
   const ownFiles = inputPaths.filter((path) => path.startsWith('functions/'));
   const eagerPackages = distinctSorted(
     ownFiles.flatMap((path) =>
@@ -65,8 +71,9 @@ export function analyzeBundle(metafile: Metafile): BundleFacts {
   );
   return {
     outputBytes: output.bytes,
-    packages: packageShares(output.inputs),
+    packages: packageShares(Object.fromEntries(Object.entries(output.inputs).filter(([path]) => !path.startsWith(stubPrefix)))),
     strayInputs: inputPaths.filter((path) => !FUNCTION_CODE.test(path)).sort(),
+    leftOut: distinctSorted(stubs.map((path) => path.slice(stubPrefix.length))),
     eagerPackages,
     lazyPackages: distinctSorted(lazyOutputs.map(([path]) => LAZY_OUTPUT.exec(path)![1])),
     lazyBytes: lazyOutputs.reduce((sum, [, lazy]) => sum + lazy.bytes, 0),

@@ -1,4 +1,5 @@
 /** The text `npm run bench:cold` prints. */
+import { LEFT_OUT, stubName } from '../build/left-out.mjs';
 import type { BundleFacts } from './bundle';
 import { type Sample, summarize, type Variant } from './measure';
 
@@ -27,6 +28,16 @@ export function bundleLines(shown: string, facts: BundleFacts, gzipBytes: number
   return lines;
 }
 
+/** The modules a stub stands in for; a package left out only where one importer requires it says so. */
+export function leftOutLine(facts: BundleFacts): string {
+  if (facts.leftOut.length === 0) return 'left out  nothing: every module the SDKs require is bundled';
+  const shown = facts.leftOut.map((name) => {
+    const entry = LEFT_OUT.find((candidate) => stubName(candidate) === name);
+    return entry?.importer && !entry.module.startsWith('.') ? `${name} (as ${entry.importer} requires it)` : name;
+  });
+  return `left out  ${shown.join(', ')}: never reached, a stub that fails loudly stands in (scripts/build/left-out.mjs)`;
+}
+
 export function checkLines(checks: Check[]): string[] {
   return checks.map((c) => `check    ${c.label}: ${c.ok ? 'ok' : `FAILED${c.detail ? ` (${c.detail})` : ''}`}`);
 }
@@ -46,4 +57,12 @@ export function timingLines(samples: Map<Variant, Sample[]>, runs: number): stri
   }
   lines.push('  load: measured inside the child around the require()s; process: spawn to exit, Node start-up included');
   return lines;
+}
+
+/** The bundle's load median as a share of the unbundled SDKs' (and the same for whole processes). */
+export function ratioLine(samples: Map<Variant, Sample[]>, bundle: Variant, unbundled: Variant): string {
+  const median = (variant: Variant, pick: (s: Sample) => number | undefined) =>
+    summarize((samples.get(variant) ?? []).map(pick).filter((value): value is number => value !== undefined)).median;
+  const percent = (pick: (s: Sample) => number | undefined) => `${Math.round((100 * median(bundle, pick)) / median(unbundled, pick))}%`;
+  return `ratio    bundle / unbundled SDKs, medians: load ${percent((s) => s.loadMs)}, whole process ${percent((s) => s.processMs)}`;
 }

@@ -28,11 +28,13 @@
  *     holds the password from before, nothing carries ACSPending;
  *   - the only versions added are the trigger's: at most one, or two where a rejected password was
  *     replaced;
- *   - no password appears in either run's log, answer or error.
+ *   - no password appears in either run's log, answer or error;
+ *   - no run reached a package left out of the bundle (scripts/build/left-out.mjs).
  */
 import { breachSubject } from '../../local-cloud/state';
 import type { FaultHandle } from '../../local-cloud/faults/fault-controls';
 import type { RequestRecord } from '../../local-cloud/state/request-log';
+import { LEFT_OUT_MARKER } from '../build/left-out.mjs';
 import { FAULT_KINDS, type FaultKind, type Timing } from './kinds';
 import { type Position, concerns, detailOf, recordPositions } from './positions';
 import { type Bundle, type Invocation, type RunOutcome, Rig, buildBundle, leaksIn, outcomeOf, runTexts } from './rig';
@@ -222,6 +224,7 @@ async function runCell(rig: Rig, cell: Cell): Promise<CellResult> {
     ...truthProblems(rig, target, added, violations),
     ...leakProblems(rig, [first, second]),
     ...struck,
+    ...leftOutProblems([first, second]),
   ];
   return { scenario: cell.scenario, position, fault, instanceId: target.instanceId, run1, run2, expected1, expected2, versionsAdded: added.length, violations, strikes: strike.hits, problems };
 }
@@ -295,6 +298,12 @@ function strikeProblems(strike: FaultHandle, run1: readonly RequestRecord[], cel
   const detail = detailOf(hit.action, hit.params);
   if (detail !== position.detail) return [`the fault struck ${position.action}#${position.nth}${detail ? ` (${detail})` : ''}, not the recorded ${position.label}`];
   return [];
+}
+
+/** A run that touched a package left out of the bundle (scripts/build/left-out.mjs): its stub wrote the marker to the log. */
+function leftOutProblems(runs: Invocation[]): string[] {
+  const reached = runs.flatMap((run) => runTexts(run.record)).filter((text) => text.includes(LEFT_OUT_MARKER));
+  return reached.length > 0 ? [`a package left out of the bundle was reached (${LEFT_OUT_MARKER} in ${reached.length} text(s) of the runs)`] : [];
 }
 
 /** Cells per fault kind and how many held; the totals `npm run faults` prints. */

@@ -1,6 +1,7 @@
 /**
  * The bundles hold only what the functions run: every input esbuild put in them comes from
- * functions/ or node_modules/, never from the local cloud, the tests or the scripts. And
+ * functions/ or node_modules/, never from the local cloud, the tests or the scripts, and the
+ * packages the functions never reach (scripts/build/left-out.mjs) are stubs. And
  * `npm run bench:cold` runs and prints its figures (no timing is asserted).
  */
 import { execFile } from 'node:child_process';
@@ -11,6 +12,7 @@ import { promisify } from 'node:util';
 import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeBundle, buildFunctions, packageOfInput, readMetafile } from '../../scripts/bench-cold/bundle';
+import { LEFT_OUT, stubName } from '../../scripts/build/left-out.mjs';
 import { PROJECT_ROOT } from './s-yaml';
 
 describe('the built bundles', () => {
@@ -52,6 +54,22 @@ describe('the built bundles', () => {
     expect(facts.lazyPackages).toEqual(['mongodb']);
   });
 
+  it('hold a stub, not the code, of every module left out', () => {
+    const everywhere = LEFT_OUT.filter((entry) => !entry.importer).map((entry) => entry.module);
+    for (const name of functionNames) {
+      const facts = analyzeBundle(readMetafile(outDir, name));
+      expect(facts.leftOut, name).toEqual(LEFT_OUT.map(stubName).sort());
+      expect(facts.packages.map((p) => p.name).filter((p) => everywhere.includes(p)), name).toEqual([]);
+      expect(readFileSync(join(outDir, name, 'index.js'), 'utf8'), name).toContain('LeftOutModuleReached');
+    }
+    // xml2js is left out only as @alicloud/rpc-util requires it: the copy that parses XML error bodies stays.
+    const [, output] = Object.entries(readMetafile(outDir, 'rotate').outputs).find(([path]) => path.endsWith('rotate/index.js'))!;
+    const inputs = Object.keys(output.inputs);
+    expect(inputs.filter((path) => path.startsWith('node_modules/xml2js/'))).toEqual([]);
+    expect(inputs.filter((path) => /\/(websocket|file)\.js$|\/websocketUtils\//.test(path))).toEqual([]);
+    expect(inputs.some((path) => path.includes('@darabonba/typescript/node_modules/xml2js/'))).toBe(true);
+  });
+
   it('leave the FC SDK to the dispatcher: the rotate function never invokes a function', () => {
     const packagesOf = (name: string) => analyzeBundle(readMetafile(outDir, name)).packages.map((p) => p.name);
     expect(packagesOf('rotate')).not.toContain('@alicloud/fc20230330');
@@ -69,7 +87,8 @@ describe('analyzeBundle', () => {
         { path: 'local-cloud/state/model.ts', kind: 'import-statement', original: '../../local-cloud/state/model' },
       ]),
       'functions/shared/verify/login.ts': input([{ path: 'mongodb', kind: 'dynamic-import', external: true }]),
-      'node_modules/@alicloud/openapi-core/dist/client.js': input(),
+      'node_modules/@alicloud/openapi-core/dist/client.js': input([{ path: 'left-out:moment', kind: 'require-call', original: 'moment' }]),
+      'left-out:moment': input(),
       'node_modules/mongodb/lib/index.js': input([{ path: 'node_modules/mongodb/node_modules/bson/lib/bson.cjs', kind: 'require-call', original: 'bson' }]),
       'node_modules/mongodb/node_modules/bson/lib/bson.cjs': input(),
       'local-cloud/state/model.ts': input([{ path: 'test/helpers/sdk.ts', kind: 'import-statement', original: '../../test/helpers/sdk' }]),
@@ -85,6 +104,7 @@ describe('analyzeBundle', () => {
           'functions/rotate/index.ts': { bytesInOutput: 50 },
           'functions/shared/verify/login.ts': { bytesInOutput: 30 },
           'node_modules/@alicloud/openapi-core/dist/client.js': { bytesInOutput: 300 },
+          'left-out:moment': { bytesInOutput: 400 },
           'local-cloud/state/model.ts': { bytesInOutput: 10 },
           'test/helpers/sdk.ts': { bytesInOutput: 10 },
         },
@@ -101,16 +121,17 @@ describe('analyzeBundle', () => {
     },
   };
 
-  it('finds inputs that are not function code, and what the function imports eagerly and lazily', () => {
+  it('finds inputs that are not function code, what the function imports eagerly and lazily, and what is left out', () => {
     const facts = analyzeBundle(metafile);
     expect(facts.strayInputs).toEqual(['local-cloud/state/model.ts', 'test/helpers/sdk.ts']);
+    expect(facts.leftOut).toEqual(['moment']);
     expect(facts.eagerPackages).toEqual(['@alicloud/openapi-core']);
     expect(facts.lazyPackages).toEqual(['mongodb']);
     expect(facts.lazyBytes).toBe(600);
     expect(facts.outputBytes).toBe(1000);
   });
 
-  it('sums the bundle per package, largest first', () => {
+  it('sums the bundle per package, largest first, stubs aside', () => {
     expect(analyzeBundle(metafile).packages.slice(0, 2)).toEqual([
       { name: '@alicloud/openapi-core', bytes: 300, files: 1 },
       { name: 'functions/rotate', bytes: 50, files: 1 },
@@ -126,7 +147,7 @@ describe('npm run bench:cold', () => {
     expect(scripts['bench:cold']).toBe('tsx scripts/bench-cold.ts');
   });
 
-  it('prints the bundle size, its checks and load times of the bundle and of the unbundled SDKs', async () => {
+  it('prints the bundle size, what it leaves out, its checks, load times of the bundle and of the unbundled SDKs, and their ratio', async () => {
     const tsx = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
     const { stdout } = await promisify(execFile)(tsx, [join(PROJECT_ROOT, 'scripts', 'bench-cold.ts'), '--runs', '1'], {
       cwd: PROJECT_ROOT,
@@ -134,10 +155,12 @@ describe('npm run bench:cold', () => {
     });
     expect(stdout).toMatch(/^bundle {3}dist\/rotate\/index\.js: [\d,]+ bytes \(\d+ KiB\), gzip [\d,]+ bytes/m);
     expect(stdout).not.toMatch(/FAILED/);
+    expect(stdout).toMatch(/^left out {2}.*\bmoment\b.*: never reached/m);
     expect(stdout.match(/^check .*: ok$/gm)).toHaveLength(3);
     const row = (name: string) => new RegExp(`^  ${name.replace(/[()/.+]/g, '\\$&')} +[\\d.]+ +[\\d.]+ +[\\d.]+ +[\\d.]+$`, 'm');
     expect(stdout).toMatch(row('bundle (dist/rotate/index.js)'));
     expect(stdout).toMatch(row('same SDKs, unbundled'));
     expect(stdout).toMatch(row('bundle + mongodb driver (first login check)'));
+    expect(stdout).toMatch(/^ratio {4}bundle \/ unbundled SDKs, medians: load \d+%, whole process \d+%$/m);
   }, 60_000);
 });
