@@ -119,7 +119,7 @@ function resetAccountPassword(state: CloudState, params: Params, ctx: ActionCont
     throw new ApiError('IncorrectDBInstanceState', `Current DB instance state (${instance.status}) does not support this operation.`, 403);
   }
   const land = () => state.setRootPassword(instance.id, role, password);
-  if (!landing?.defer({ requestId: ctx.requestId, instanceId: instance.id, role, params }, land)) land();
+  if (!landing?.deferReset({ requestId: ctx.requestId, instanceId: instance.id, role, params }, land)) land();
   return {};
 }
 

@@ -46,7 +46,7 @@ export interface PendingResetView {
 /** What DDS hands a reset to: it takes it over when the reset is to land later. */
 export interface ResetLanding {
   /** True when it took the reset over to `land` it later; false: the caller applies it now. */
-  defer(reset: AcceptedReset, land: () => void): boolean;
+  deferReset(reset: AcceptedReset, land: () => void): boolean;
 }
 
 /** The state landings change and check. */

@@ -177,7 +177,7 @@ export class FaultControls implements ResetLanding {
   }
 
   /** DDS hands every reset it accepts here: an `applyLate` fault, or resets still pending on the instance, make it land later. */
-  defer(reset: AcceptedReset, land: () => void): boolean {
+  deferReset(reset: AcceptedReset, land: () => void): boolean {
     const request: ArrivingRequest = { requestId: reset.requestId, product: 'dds', action: 'ResetAccountPassword', params: reset.params, accessKeyId: '' };
     let chosen: Extract<Rule, { kind: 'applyLate' }> | undefined;
     for (const rule of this.rules) {
