@@ -55,7 +55,7 @@ describe('the lag fault', () => {
 
   it('serves KMS reads from the state before a write until the lag has passed; the write itself answers at once', async () => {
     await open();
-    const lag = cloud.faults.lag({ product: 'kms', ms: 800 });
+    const lag = cloud.faults.lag({ product: 'kms', ms: 1_500 });
     const written = Date.now();
     const answer = await put('v2', NEXT);
     expect(answer.versionStages.versionStage).toEqual(['ACSPending']);
@@ -65,9 +65,9 @@ describe('the lag fault', () => {
     expect(await kmsFailure(kms.getSecretValue(new $.GetSecretValueRequest({ secretName: SECRET, versionId: 'v2' })))).toMatchObject({
       code: 'Forbidden.ResourceNotFound',
     });
-    expect(Date.now() - written).toBeLessThan(800); // the reads above were served lagging
+    expect(Date.now() - written).toBeLessThan(1_500); // the reads above were served lagging
 
-    await sleep(900 - (Date.now() - written));
+    await sleep(1_600 - (Date.now() - written));
     expect(await versions()).toEqual({ v1: ['ACSCurrent'], v2: ['ACSPending'] });
     expect((await pending()).versionId).toBe('v2');
     expect(lag.hits).toBe(5);
@@ -90,7 +90,7 @@ describe('the lag fault', () => {
 
   it('answers Forbidden.ResourceNotFound for a secret created within the lag, as KMS does for a secret it lacks', async () => {
     await open();
-    cloud.faults.lag({ product: 'kms', ms: 700 });
+    cloud.faults.lag({ product: 'kms', ms: 1_500 });
     const name = 'mongodb/dds-bp1lagtest000002/root';
     const created = Date.now();
     await kms.createSecret(new $.CreateSecretRequest({ secretName: name, versionId: 'v1', secretData: JSON.stringify({ AccountName: 'root', AccountPassword: 'Lag#Other-Pass03', DBInstanceId: 'dds-bp1lagtest000002' }) }));
@@ -100,14 +100,14 @@ describe('the lag fault', () => {
       () => kms.listSecretVersionIds(new $.ListSecretVersionIdsRequest({ secretName: name })),
     ];
     for (const read of reads) expect(await kmsFailure(read())).toEqual({ code: 'Forbidden.ResourceNotFound', status: 404 });
-    expect(Date.now() - created).toBeLessThan(700);
-    await sleep(800 - (Date.now() - created));
+    expect(Date.now() - created).toBeLessThan(1_500);
+    await sleep(1_600 - (Date.now() - created));
     expect((await kms.describeSecret(new $.DescribeSecretRequest({ secretName: name }))).secretName).toBe(name);
   });
 
   it('lags DDS Describe* behind a status change, and only the product named', async () => {
     await open();
-    cloud.faults.lag({ product: 'dds', ms: 700 });
+    cloud.faults.lag({ product: 'dds', ms: 1_500 });
     const changed = Date.now();
     cloud.faults.instanceStatus(INSTANCE, 'HASwitching', 60_000);
     expect(await status()).toBe('Running');
@@ -115,8 +115,8 @@ describe('the lag fault', () => {
     expect(listed.TotalCount).toBe(0);
     await put('v2', NEXT); // KMS does not lag: its reads see the write at once
     expect(await versions()).toEqual({ v1: ['ACSCurrent'], v2: ['ACSPending'] });
-    expect(Date.now() - changed).toBeLessThan(700);
-    await sleep(800 - (Date.now() - changed));
+    expect(Date.now() - changed).toBeLessThan(1_500);
+    await sleep(1_600 - (Date.now() - changed));
     expect(await status()).toBe('HASwitching');
     expect((await ddsCall(cloud, 'DescribeDBInstances', { DBInstanceStatus: 'HASwitching' })).TotalCount).toBe(1);
     cloud.faults.clear();
@@ -163,13 +163,13 @@ describe('the lag fault', () => {
 
   describe('from a fixture', () => {
     it('lags from the start', async () => {
-      await open([{ kind: 'lag', product: 'kms', ms: 700, actions: ['ListSecretVersionIds'] }]);
+      await open([{ kind: 'lag', product: 'kms', ms: 1_500, actions: ['ListSecretVersionIds'] }]);
       const written = Date.now();
       await put('v2', NEXT);
       expect(await versions()).toEqual({ v1: ['ACSCurrent'] });
       expect((await pending()).versionId).toBe('v2');
-      expect(Date.now() - written).toBeLessThan(700);
-      await sleep(800 - (Date.now() - written));
+      expect(Date.now() - written).toBeLessThan(1_500);
+      await sleep(1_600 - (Date.now() - written));
       expect(await versions()).toEqual({ v1: ['ACSCurrent'], v2: ['ACSPending'] });
     });
 
