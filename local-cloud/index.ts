@@ -90,11 +90,12 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     region: state.region,
     accountId: state.accountId,
     findKey: (id) => keys.get(id),
-    services: { dds: createDdsService(state), kms: createKmsService(state, faults) },
+    services: { dds: createDdsService(state, faults), kms: createKmsService(state, faults) },
     fc,
     faults,
     recordRequest: (entry) => state.recordRequest(entry),
     checkInvariant: (cause) => state.checkInvariant(cause),
+    readAsOf: (time, read) => state.readAsOf(time, read),
   });
   server.on('request', gateway.listener);
 

@@ -1,17 +1,21 @@
-import { type Params, type ProductService, ApiError } from '../http/api-error';
+import type { ResetLanding } from '../faults/apply-late';
+import { type ActionContext, type Params, type ProductService, ApiError } from '../http/api-error';
 import { type CloudState, type InstanceState, type Role } from '../state';
 import { invalidParameter, missingParameter, page, positiveIntParam, requiredParam } from '../state/params';
 import { instanceAttribute, instanceSummary } from './instance-view';
 import { passwordRuleBreach } from './password-rule';
 
-/** ApsaraDB for MongoDB (DDS 2015-12-01): the actions the rotation uses, over the cloud's state. */
-export function createDdsService(state: CloudState): ProductService {
+/**
+ * ApsaraDB for MongoDB (DDS 2015-12-01): the actions the rotation uses, over the cloud's state.
+ * A reset it accepts is handed to `landing`, which may land its password later (the `applyLate` fault).
+ */
+export function createDdsService(state: CloudState, landing?: ResetLanding): ProductService {
   return {
     actions: {
       DescribeDBInstanceAttribute: (params) => describeInstanceAttribute(state, params),
       DescribeDBInstances: (params) => describeInstances(state, params),
       DescribeAccounts: (params) => describeAccounts(state, params),
-      ResetAccountPassword: (params) => resetAccountPassword(state, params),
+      ResetAccountPassword: (params, ctx) => resetAccountPassword(state, params, ctx, landing),
     },
     writeActions: new Set(['ResetAccountPassword']),
   };
@@ -93,7 +97,7 @@ function describeAccounts(state: CloudState, params: Params) {
 const ACCOUNT_NAME = /^[a-z][a-z0-9_]{3,15}$/;
 
 /** Every rule and error of the seed's API page, then the instance's lock mode and state (both 403, as the API answers them). */
-function resetAccountPassword(state: CloudState, params: Params) {
+function resetAccountPassword(state: CloudState, params: Params, ctx: ActionContext, landing: ResetLanding | undefined) {
   if (params.AccountPassword) state.notePassword(params.AccountPassword);
   requiredParam(params, 'DBInstanceId');
   const accountName = requiredParam(params, 'AccountName');
@@ -114,7 +118,8 @@ function resetAccountPassword(state: CloudState, params: Params) {
   if (instance.status !== 'Running') {
     throw new ApiError('IncorrectDBInstanceState', `Current DB instance state (${instance.status}) does not support this operation.`, 403);
   }
-  state.setRootPassword(instance.id, role, password);
+  const land = () => state.setRootPassword(instance.id, role, password);
+  if (!landing?.deferReset({ requestId: ctx.requestId, instanceId: instance.id, role, params }, land)) land();
   return {};
 }
 

@@ -3,6 +3,8 @@ import { ApiError } from '../http/api-error';
 import { gatewayErrors } from '../http/gateway-errors';
 import type { Reply } from '../http/replies';
 import type { KmsBehaviour, RemoveFromVersionWithoutStage } from '../kms/service';
+import { type AcceptedReset, type ApplyLateFault, type LandingStore, type PendingResetView, type ResetLanding, checkedApplyLate, LateResetQueue } from './apply-late';
+import { type LagFault, checkedLag, drawDelay, lagSelects } from './lag';
 import { TimerSet } from './timers';
 import { TokenBucket } from './token-bucket';
 
@@ -92,12 +94,19 @@ export interface FaultPlan {
   hold?: { ms: number; after: boolean };
   rejection?: ApiError;
   drop?: 'before' | 'after';
+  /** Serve the read from the state as it was this many ms before it is applied (a `lag` fault). */
+  lagMs?: number;
 }
 
 /** The state an instance-status fault works on. */
 export interface InstanceStatusStore {
   instanceStatus(instanceId: string): string;
   setInstanceStatus(instanceId: string, status: string): void;
+}
+
+/** The state the faults work on: instance statuses, the history lagging reads need, late resets' landings. */
+export interface FaultStore extends InstanceStatusStore, LandingStore {
+  keepHistory(ms: number): void;
 }
 
 /** `seen`: requests that matched so far (what `nth` counts). */
@@ -109,7 +118,9 @@ type Rule =
   | { kind: 'hang'; spec: HangFault; hits: number; seen: number; left: number }
   | { kind: 'hook'; spec: Match & { phase: HookPhase }; hits: number; seen: number; hook: ActionHook }
   | { kind: 'status'; hits: number; restore: () => void }
-  | { kind: 'corrupt'; spec: CorruptFault; hits: number; seen: number; left: number };
+  | { kind: 'corrupt'; spec: CorruptFault; hits: number; seen: number; left: number }
+  | { kind: 'lag'; spec: LagFault; hits: number }
+  | { kind: 'applyLate'; spec: ApplyLateFault & Match; hits: number; seen: number; left: number };
 
 type MatchedRule = Extract<Rule, { seen: number }>;
 
@@ -125,14 +136,62 @@ const THROTTLING: Record<ThrottleFault['product'], () => ApiError> = {
  * to do with each request and awaits `runHooks()` around the action. Every method returns a
  * handle to remove the fault and read how often it fired.
  */
-export class FaultControls implements KmsBehaviour {
+export class FaultControls implements KmsBehaviour, ResetLanding {
   private rules: Rule[] = [];
   private removeFromVersion: { behaviour: RemoveFromVersionWithoutStage; hits: number } = { behaviour: 'refuse', hits: 0 };
   private readonly timers = new TimerSet();
+  private readonly lateResets: LateResetQueue;
   /** The `before`/`after` hooks each arriving request was selected for (`nth` counts at arrival, like every fault). */
   private readonly hooksFor = new WeakMap<ArrivingRequest, Set<Rule>>();
 
-  constructor(private readonly instances: InstanceStatusStore) {}
+  constructor(private readonly instances: FaultStore) {
+    this.lateResets = new LateResetQueue(this.timers, instances);
+  }
+
+  /**
+   * Reads of a product served from the state as it was `ms` ago (less up to `jitterMs`, drawn per
+   * request: reads are not monotonic); see LagFault. The history it needs is kept while it is on.
+   */
+  lag(spec: LagFault): FaultHandle {
+    const handle = this.add({ kind: 'lag', spec: checkedLag(spec), hits: 0 });
+    this.keepLagHistory();
+    return handle;
+  }
+
+  /**
+   * `ResetAccountPassword` answers success but its password lands `ms` later (see ApplyLateFault);
+   * meanwhile the instance shows `status`, or stays Running. Removing the fault (or `clear()`)
+   * leaves accepted resets to land; closing the cloud drops them.
+   */
+  applyLate(spec: ApplyLateFault): FaultHandle {
+    const checked = checkedMatch(checkedApplyLate(spec));
+    const { instanceId, when } = checked;
+    const match: ApplyLateFault & Match = {
+      ...checked,
+      when: (params) => (instanceId === undefined || params.DBInstanceId === instanceId) && (when === undefined || when(params)),
+    };
+    return this.add({ kind: 'applyLate', spec: match, hits: 0, seen: 0, left: spec.times ?? Infinity });
+  }
+
+  /** The resets DDS accepted whose password has not landed yet (no password), in the order they land. */
+  pendingResets(): PendingResetView[] {
+    return this.lateResets.pending();
+  }
+
+  /** DDS hands every reset it accepts here: an `applyLate` fault, or resets still pending on the instance, make it land later. */
+  deferReset(reset: AcceptedReset, land: () => void): boolean {
+    const request: ArrivingRequest = { requestId: reset.requestId, product: 'dds', action: 'ResetAccountPassword', params: reset.params, accessKeyId: '' };
+    let chosen: Extract<Rule, { kind: 'applyLate' }> | undefined;
+    for (const rule of this.rules) {
+      if (rule.kind !== 'applyLate' || !selects(rule, request)) continue;
+      if (!chosen && rule.left > 0) {
+        fire(rule);
+        chosen = rule;
+      }
+    }
+    const delayMs = chosen ? drawDelay(chosen.spec) : 0;
+    return this.lateResets.accept(reset, land, delayMs, chosen?.spec.status);
+  }
 
   latency(spec: LatencyFault): FaultHandle {
     return this.add({ kind: 'latency', spec: checkedMatch(spec), hits: 0, seen: 0 });
@@ -213,12 +272,14 @@ export class FaultControls implements KmsBehaviour {
   clear(): void {
     for (const rule of this.rules) if (rule.kind === 'status') rule.restore();
     this.rules = [];
+    this.keepLagHistory();
   }
 
   /** Clears every fault and ends every timer: requests still waiting on one are released (`wait` resolves false). */
   close(): void {
     this.clear();
     this.timers.cancelAll();
+    this.lateResets.drop();
   }
 
   /** Waits `ms`; false if the cloud closed meanwhile. */
@@ -245,7 +306,14 @@ export class FaultControls implements KmsBehaviour {
         }
         continue;
       }
-      if (rule.kind === 'status' || rule.kind === 'corrupt' || !selects(rule, req)) continue;
+      if (rule.kind === 'lag') {
+        if (plan.lagMs === undefined && lagSelects(rule.spec, req.product, req.action, req.params)) {
+          rule.hits++;
+          plan.lagMs = drawDelay(rule.spec);
+        }
+        continue;
+      }
+      if (rule.kind === 'status' || rule.kind === 'corrupt' || rule.kind === 'applyLate' || !selects(rule, req)) continue;
       switch (rule.kind) {
         case 'latency':
           rule.hits++;
@@ -309,12 +377,19 @@ export class FaultControls implements KmsBehaviour {
     }
   }
 
+  /** Keeps as much history as the largest lag on needs (none without a lag fault). */
+  private keepLagHistory(): void {
+    const lags = this.rules.flatMap((rule) => (rule.kind === 'lag' ? [rule.spec.ms] : []));
+    this.instances.keepHistory(Math.max(0, ...lags));
+  }
+
   private add(rule: Rule): FaultHandle {
     this.rules.push(rule);
     return {
       remove: () => {
         if (rule.kind === 'status') rule.restore();
         this.rules = this.rules.filter((r) => r !== rule);
+        if (rule.kind === 'lag') this.keepLagHistory();
       },
       get hits() {
         return rule.hits;

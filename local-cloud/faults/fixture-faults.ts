@@ -1,6 +1,8 @@
 import type { Product } from '../http/api-error';
 import { FixtureError } from '../state';
+import { checkedApplyLate } from './apply-late';
 import type { FaultControls, FaultHandle } from './fault-controls';
+import { checkedLag } from './lag';
 
 /**
  * The optional `faults` array of a fixture, for the command (tests call the controls directly):
@@ -12,6 +14,8 @@ import type { FaultControls, FaultHandle } from './fault-controls';
  *   { "kind": "hang",     "product"?, "action"?, "nth"?, "ms": 30000, "times"?, "after"? }
  *   { "kind": "instanceStatus", "instanceId": "dds-…", "status": "HASwitching", "ms": 60000 }
  *   { "kind": "kmsRemoveFromVersionWithoutStage", "behaviour": "refuse" | "accept" }
+ *   { "kind": "lag",      "product": "kms" | "dds", "ms": 2000, "jitterMs"?: 500, "actions"?: ["GetSecretValue", …] }
+ *   { "kind": "applyLate", "ms": 10000, "jitterMs"?, "instanceId"?, "status"?: "Restarting", "times"?, "nth"? }
  */
 export function applyFixtureFaults(faults: FaultControls, raw: unknown, source: string): FaultHandle[] {
   if (raw === undefined) return [];
@@ -34,6 +38,8 @@ const FIELDS: Record<string, string[]> = {
   hang: ['product', 'action', 'nth', 'ms', 'times', 'after'],
   instanceStatus: ['instanceId', 'status', 'ms'],
   kmsRemoveFromVersionWithoutStage: ['behaviour'],
+  lag: ['product', 'ms', 'jitterMs', 'actions'],
+  applyLate: ['ms', 'jitterMs', 'instanceId', 'status', 'times', 'nth'],
 };
 const REMOVE_FROM_VERSION = ['refuse', 'accept'] as const;
 
@@ -104,6 +110,19 @@ class FaultReader {
         }
         return (f) => f.kmsRemoveFromVersionWithoutStage(behaviour as (typeof REMOVE_FROM_VERSION)[number]);
       }
+      case 'lag':
+        return this.lag(item, path, match.product);
+      case 'applyLate': {
+        const spec = {
+          ms: this.number(item, 'ms', path, true)!,
+          jitterMs: this.number(item, 'jitterMs', path, false),
+          instanceId: this.text(item, 'instanceId', path, false),
+          status: this.text(item, 'status', path, false),
+          times: this.number(item, 'times', path, false),
+          nth: match.nth,
+        };
+        return this.checked(path, () => checkedApplyLate(spec), (f) => f.applyLate(spec));
+      }
       default: {
         const instanceId = this.text(item, 'instanceId', path, true)!;
         const status = this.text(item, 'status', path, true)!;
@@ -111,6 +130,41 @@ class FaultReader {
         return (f) => f.instanceStatus(instanceId, status, ms);
       }
     }
+  }
+
+  private lag(item: Json, path: string, product: Product | undefined): Apply | undefined {
+    const ms = this.number(item, 'ms', path, true)!;
+    const jitterMs = this.number(item, 'jitterMs', path, false);
+    const actions = this.textList(item, 'actions', path);
+    if (product !== 'kms' && product !== 'dds') {
+      if (product !== undefined || item.product === undefined) {
+        this.problems.push(`${path}.product: a lag needs "kms" or "dds", got ${JSON.stringify(item.product) ?? 'nothing'}`);
+      }
+      return undefined;
+    }
+    const spec = { product, ms, jitterMs, actions };
+    return this.checked(path, () => checkedLag(spec), (f) => f.lag(spec));
+  }
+
+  /** Runs a fault's own check now, so that its problems are listed with the others (under `path`). */
+  private checked(path: string, check: () => unknown, apply: Apply): Apply | undefined {
+    if (this.problems.some((problem) => problem.startsWith(`${path}.`))) return undefined;
+    try {
+      check();
+      return apply;
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      this.problems.push(`${path}: ${err.message}`);
+      return undefined;
+    }
+  }
+
+  private textList(item: Json, key: string, path: string): string[] | undefined {
+    const value = item[key];
+    if (value === undefined) return undefined;
+    if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && v !== '')) return value as string[];
+    this.problems.push(`${path}.${key}: must be a non-empty array of action names, got ${JSON.stringify(value)}`);
+    return undefined;
   }
 
   private product(item: Json, path: string): Product | undefined {

@@ -26,6 +26,8 @@ export interface GatewayOptions {
   faults: FaultControls;
   recordRequest(entry: RequestRecord): void;
   checkInvariant(cause: { requestId: string; product: Product; action: string }): void;
+  /** Runs a read over the state as it was at `time` (ms since the epoch), for the `lag` fault. */
+  readAsOf?<T>(time: number, read: () => T): T;
 }
 
 /** One request on its way through the gateway. */
@@ -79,7 +81,7 @@ export class Gateway {
       reply = this.errorReply(exchange, plan.rejection);
     } else {
       await faults.runHooks('before', arriving);
-      reply = await this.apply(exchange, incoming, arriving);
+      reply = await this.apply(exchange, incoming, arriving, plan.lagMs);
       await faults.runHooks('after', arriving);
     }
     if (plan.hold?.after && !(await faults.wait(plan.hold.ms))) return this.abandon(exchange);
@@ -87,13 +89,16 @@ export class Gateway {
     this.finish(exchange, reply);
   }
 
-  private async apply(exchange: Exchange, incoming: IncomingApiRequest, arriving: ArrivingRequest): Promise<Reply> {
+  /** Applies the action; a read that lags (`lagMs`) over the state as it was that long ago. */
+  private async apply(exchange: Exchange, incoming: IncomingApiRequest, arriving: ArrivingRequest, lagMs?: number): Promise<Reply> {
     const { product, action, params } = arriving;
     if (product === 'fc') return this.applyFc(exchange, incoming);
     const service = this.options.services[product];
     exchange.write = service.writeActions.has(action);
+    const { readAsOf } = this.options;
     try {
-      const body = service.actions[action](params, { requestId: exchange.requestId, product, action, accessKeyId: exchange.accessKeyId });
+      const run = () => service.actions[action](params, { requestId: exchange.requestId, product, action, accessKeyId: exchange.accessKeyId });
+      const body = lagMs && !exchange.write && readAsOf ? readAsOf(Date.now() - lagMs, run) : run();
       return this.options.faults.corruptReply(arriving, successReply(body, exchange.requestId));
     } catch (err) {
       return this.failure(exchange, err);

@@ -1,5 +1,6 @@
 import type { Product } from '../http/api-error';
 import type { Fixture, FixtureAccessKey, FixtureInstance, FixtureSecret } from './fixture';
+import { type StateSnapshot, StateHistory } from './history';
 import { type RecordedBreach, BreachTracker, boundInstanceId, findBreaches } from './invariant';
 import { type Connection, type InstanceState, type Role, type SecretState, ACS_CURRENT, rolesOf } from './model';
 import { type MongoUserView, findUser, isRootUser, loginRole, newUserId, usersOf } from './mongo-users';
@@ -77,6 +78,10 @@ export class CloudState {
   private readonly violationLog: Violation[] = [];
   private readonly breaches = new BreachTracker();
   private readonly passwords = new Set<string>();
+  /** Past states, for reads that lag (`keepHistory`, `readAsOf`). */
+  private readonly history = new StateHistory(() => ({ instances: this.instances, secrets: this.secrets }));
+  /** Set while a lagging read runs: what findInstance, listInstances and findSecret answer from. */
+  private pastView: StateSnapshot | undefined;
 
   constructor(fixture: Fixture) {
     this.region = fixture.region;
@@ -90,15 +95,37 @@ export class CloudState {
   }
 
   findInstance(id: string): InstanceState | undefined {
-    return this.instances.get(id);
+    return (this.pastView?.instances ?? this.instances).get(id);
   }
 
   listInstances(): InstanceState[] {
-    return [...this.instances.values()];
+    return [...(this.pastView?.instances ?? this.instances).values()];
   }
 
   findSecret(name: string): SecretState | undefined {
-    return this.secrets.get(name);
+    return (this.pastView?.secrets ?? this.secrets).get(name);
+  }
+
+  /** Keeps the last `ms` of the state's history for reads that lag; 0 keeps none. */
+  keepHistory(ms: number): void {
+    this.history.retain(ms);
+  }
+
+  /**
+   * Runs a read (never a write) over the state as it was at `time` (ms since the epoch): the
+   * instances and secrets it finds are frozen copies of then; a secret created since is not found.
+   * Without history kept, over the state as it is.
+   */
+  readAsOf<T>(time: number, read: () => T): T {
+    this.history.record();
+    const past = this.history.asOf(time);
+    if (!past) return read();
+    this.pastView = past;
+    try {
+      return read();
+    } finally {
+      this.pastView = undefined;
+    }
   }
 
   addSecret(secret: SecretState): void {
@@ -113,17 +140,22 @@ export class CloudState {
 
   setInstanceStatus(instanceId: string, status: string): void {
     this.requireInstance(instanceId).status = status;
+    this.history.record();
   }
 
   instanceStatus(instanceId: string): string {
     return this.requireInstance(instanceId).status;
   }
 
-  /** Points an instance's endpoints at a MongoDB login peer; `undefined` restores the made-up ones. */
+  /**
+   * Points an instance's endpoints at a MongoDB login peer; `undefined` restores the made-up ones.
+   * The endpoint is the instance's from the start: reads that lag see it too (the history restarts).
+   */
   setInstanceConnection(instanceId: string, connection: Connection | undefined): void {
     const instance = this.requireInstance(instanceId);
     if (connection) instance.connection = { ...connection };
     else delete instance.connection;
+    this.history.rebase();
   }
 
   notePassword(password: string): void {
@@ -144,6 +176,7 @@ export class CloudState {
 
   /** Checks the invariant; records (and returns) the breaches this cause opened or made worse (BreachTracker). */
   checkInvariant(cause: ViolationCause): Violation[] {
+    this.history.record();
     const time = new Date().toISOString();
     const fresh = this.breaches.record(findBreaches(this.instances, this.secrets.values())).map((breach) => ({ time, ...breach, ...cause }));
     this.violationLog.push(...fresh);
