@@ -10,20 +10,21 @@ type Product = 'dds' | 'kms';
 type Calls = Record<Product, number>;
 
 /**
- * A fresh rotation's calls (design §3), in the order made. KMS: ListSecretVersionIds (stage), PutSecretValue,
+ * A fresh rotation's calls (docs/design.md §3), in the order made. KMS: ListSecretVersionIds (stage), PutSecretValue,
  * ListSecretVersionIds (the version still carries ACSPending right before the database is touched),
- * UpdateSecretVersionStage twice (ACSCurrent moved from the version seen current, ACSPending removed). DDS:
+ * UpdateSecretVersionStage twice (ACSCurrent moved from the version seen current, ACSPending removed),
+ * ListSecretVersionIds (where the labels landed). DDS:
  * ResetAccountPassword per role (a sharded cluster has two), DescribeDBInstanceAttribute (settle); inline,
  * the inspection is the instance's entry in discovery's listing, fanned out it is the lookup that admits
  * the named instance, one DescribeDBInstanceAttribute more.
  */
 export function minimumCalls(type: 'replicate' | 'sharding', mode: BenchMode): Calls {
   const resets = type === 'sharding' ? 2 : 1;
-  return { dds: resets + 1 + (mode === 'fanout' ? 1 : 0), kms: 5 };
+  return { dds: resets + 1 + (mode === 'fanout' ? 1 : 0), kms: 6 };
 }
 
-/** Calls a rotation makes after its last DDS call (the two of its promote), each waiting its latency. */
-const CALLS_AFTER_LAST_DDS = 2;
+/** Calls a rotation makes after its last DDS call (the three of its promote), each waiting its latency. */
+const CALLS_AFTER_LAST_DDS = 3;
 const PAGE_SIZE = 100;
 
 export interface LowerBound {

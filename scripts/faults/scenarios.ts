@@ -75,25 +75,31 @@ const INSPECT_AND_STAGE = ['DescribeDBInstanceAttribute#1', 'ListSecretVersionId
 const RESUME = ['DescribeDBInstanceAttribute#1', 'ListSecretVersionIds#1', 'GetSecretValue#1 (by VersionId)', 'ListSecretVersionIds#2'];
 /** The malformed start: the first reset is rejected, a replacement is staged and checked, then applied. */
 const REPLACE = ['PutSecretValue#2', 'ListSecretVersionIds#3'];
-const SETTLE_AND_PROMOTE = ['DescribeDBInstanceAttribute#2', 'UpdateSecretVersionStage#1 (move ACSCurrent)', 'UpdateSecretVersionStage#2 (remove ACSPending)'];
+/** Settle, move ACSCurrent, remove ACSPending, then one list to see where the labels landed (its `nth` list). */
+const settleAndPromote = (list: number) => [
+  'DescribeDBInstanceAttribute#2',
+  'UpdateSecretVersionStage#1 (move ACSCurrent)',
+  'UpdateSecretVersionStage#2 (remove ACSPending)',
+  `ListSecretVersionIds#${list}`,
+];
 
 /**
  * The DDS and KMS calls of a clean rotation of one target listed in ROTATION_TARGETS, in order, by scenario
  * key (positions.ts names them: action#occurrence (what the parameters say)).
  */
 export const CALLS: Record<string, string[]> = {
-  'replicate/fresh': [...INSPECT_AND_STAGE, 'ResetAccountPassword#1 (normal)', ...SETTLE_AND_PROMOTE],
-  'replicate/resume': [...RESUME, 'ResetAccountPassword#1 (normal)', ...SETTLE_AND_PROMOTE],
-  'replicate/malformed': [...INSPECT_AND_STAGE, 'ResetAccountPassword#1 (normal)', ...REPLACE, 'ResetAccountPassword#2 (normal)', ...SETTLE_AND_PROMOTE],
-  'sharding/fresh': [...INSPECT_AND_STAGE, 'ResetAccountPassword#1 (db)', 'ResetAccountPassword#2 (cs)', ...SETTLE_AND_PROMOTE],
-  'sharding/resume': [...RESUME, 'ResetAccountPassword#1 (db)', 'ResetAccountPassword#2 (cs)', ...SETTLE_AND_PROMOTE],
+  'replicate/fresh': [...INSPECT_AND_STAGE, 'ResetAccountPassword#1 (normal)', ...settleAndPromote(3)],
+  'replicate/resume': [...RESUME, 'ResetAccountPassword#1 (normal)', ...settleAndPromote(3)],
+  'replicate/malformed': [...INSPECT_AND_STAGE, 'ResetAccountPassword#1 (normal)', ...REPLACE, 'ResetAccountPassword#2 (normal)', ...settleAndPromote(4)],
+  'sharding/fresh': [...INSPECT_AND_STAGE, 'ResetAccountPassword#1 (db)', 'ResetAccountPassword#2 (cs)', ...settleAndPromote(3)],
+  'sharding/resume': [...RESUME, 'ResetAccountPassword#1 (db)', 'ResetAccountPassword#2 (cs)', ...settleAndPromote(3)],
   'sharding/malformed': [
     ...INSPECT_AND_STAGE,
     'ResetAccountPassword#1 (db)',
     ...REPLACE,
     'ResetAccountPassword#2 (db)',
     'ResetAccountPassword#3 (cs)',
-    ...SETTLE_AND_PROMOTE,
+    ...settleAndPromote(4),
   ],
 };
 

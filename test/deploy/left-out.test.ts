@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import type { Params } from '../../local-cloud/http/api-error';
 import { LEFT_OUT_MARKER, leaveOut } from '../../scripts/build/left-out.mjs';
 import { generateFleet } from '../../scripts/bench/fleet';
@@ -64,7 +65,7 @@ describe('a stub that is reached', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('fails the run with LeftOutModuleReached, and names the module in the log even when the error is swallowed', async () => {
-    cloud = await startLocalCloud({ port: 0, fixture: fleet() });
+    cloud = await startCloud({ port: 0, fixture: fleet() });
     cloud.fc.register({ name: 'reaches-a-stub', codeDir: join(dir, 'code'), handler: 'index.handler', timeoutSeconds: 30, memoryMB: 128, environment: {} });
     const failure = (invocation: Invocation) => (invocation.mode === 'sync' ? invocation.failure : undefined);
 
@@ -130,7 +131,7 @@ describe('the built functions never reach a stub', () => {
 
   it('rotates replica sets and sharded clusters, with and without the login check, through throttling, refusals, a dropped connection and a timeout', async () => {
     const sharded = { type: 'sharding' as const };
-    cloud = await startLocalCloud({
+    cloud = await startCloud({
       port: 0,
       fixture: fleet(
         target(RS),
@@ -184,7 +185,7 @@ describe('the built functions never reach a stub', () => {
 
   it('dispatches a fleet to the rotate function, a refused hand-over included', async () => {
     const generated = generateFleet({ instances: 3, shardedRatio: 0.34 });
-    cloud = await startLocalCloud({ port: 0, fixture: generated.fixture });
+    cloud = await startCloud({ port: 0, fixture: generated.fixture });
     cloud.fc.registerFromServerlessYaml(join(REPO, 's.yaml'), { codeRoot, accountId: cloud.accountId, env: { ROTATION_TAG: 'rotation=enabled' } });
     cloud.fc.putConcurrency(FUNCTION_NAME, 3);
     const dispatcher = cloud.fc.spec('mongodb-root-rotation-dispatch');

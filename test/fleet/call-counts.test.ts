@@ -1,7 +1,7 @@
 /**
  * The API calls one rotation makes, counted from the local cloud's request log: at the rate limits, every
- * call the protocol does not need is time the fleet waits. A tagged replica set takes 7 calls, a tagged
- * sharded cluster 8 (its second reset); a target named in ROTATION_TARGETS one more (its inspection).
+ * call the protocol does not need is time the fleet waits. A tagged replica set takes 8 calls, a tagged
+ * sharded cluster 9 (its second reset); a target named in ROTATION_TARGETS one more (its inspection).
  */
 import { describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local-cloud';
@@ -15,7 +15,8 @@ const INSPECT = 'DescribeDBInstanceAttribute';
 /** A fresh rotation, in the order the protocol makes its calls. */
 const ROTATION = {
   stage: ['ListSecretVersionIds', 'PutSecretValue', 'ListSecretVersionIds'],
-  promote: ['UpdateSecretVersionStage', 'UpdateSecretVersionStage'],
+  // Move ACSCurrent, remove ACSPending, then one list to see where the labels landed.
+  promote: ['UpdateSecretVersionStage', 'UpdateSecretVersionStage', 'ListSecretVersionIds'],
 };
 const replicaSetCalls = [...ROTATION.stage, 'ResetAccountPassword', INSPECT, ...ROTATION.promote];
 const shardedCalls = [...ROTATION.stage, 'ResetAccountPassword', 'ResetAccountPassword', INSPECT, ...ROTATION.promote];
@@ -38,23 +39,23 @@ describe('API calls per rotation', () => {
 
   const expectRotated = (run: RotationRun, count: number) => expect(run.report?.summary).toMatchObject({ rotated: count, failed: 0 });
 
-  it('tagged: 7 for a replica set, 8 for a sharded cluster; discovery lists once per instance type', async () => {
+  it('tagged: 8 for a replica set, 9 for a sharded cluster; discovery lists once per instance type', async () => {
     const { fleet, run, current } = await rotate(TAGGED);
 
     expectRotated(run, 4);
     for (const { id, type } of fleet.instances) expect(callsOf(current, id), `${type} ${id}`).toEqual(type === 'sharding' ? shardedCalls : replicaSetCalls);
     expect(current.truth.requests.filter((r) => r.action === 'DescribeDBInstances')).toHaveLength(2);
-    expect(current.truth.requests).toHaveLength(2 + 2 * 7 + 2 * 8);
+    expect(current.truth.requests).toHaveLength(2 + 2 * 8 + 2 * 9);
   });
 
-  it('configured in ROTATION_TARGETS: one more, the inspection, at most 8 and 9', async () => {
+  it('configured in ROTATION_TARGETS: one more, the inspection, at most 9 and 10', async () => {
     const { fleet, run, current } = await rotate({});
 
     expectRotated(run, 4);
     for (const { id, type } of fleet.instances) {
       expect(callsOf(current, id)).toEqual([INSPECT, ...(type === 'sharding' ? shardedCalls : replicaSetCalls)]);
     }
-    expect(current.truth.requests).toHaveLength(2 * 8 + 2 * 9);
+    expect(current.truth.requests).toHaveLength(2 * 9 + 2 * 10);
   });
 
   it('named in a fanned-out invocation: the lookup that admits the instance is its inspection', async () => {

@@ -65,7 +65,7 @@ export function fcContext(cloud: RotationCloud, overrides: Partial<FcContext> = 
 }
 
 /** Backoffs short enough for tests; the logic is the production one. */
-export const FAST_DELAYS = { retryBaseMs: 20, retryMaxMs: 200, settleFirstMs: 20, settleMaxMs: 100 };
+export const FAST_DELAYS = { retryBaseMs: 20, retryMaxMs: 200, settleFirstMs: 20, settleMaxMs: 100, ownWriteWaitMs: 1_000 };
 
 export interface RotationRun {
   report?: RotationReport;

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LocalCloud, type StartOptions, startLocalCloud } from '../../local-cloud';
+import type { LocalCloud, StartOptions } from '../../local-cloud';
+import { startCloud } from '../helpers/cloud';
 import { LANDED_ACTION } from '../../local-cloud/faults/apply-late';
 import { type KmsClient, ddsCall, kmsClient, kmsModels as $, sdkFailure } from '../helpers/sdk';
 import { loginOutcome, useMongoClients } from '../helpers/mongo';
@@ -39,7 +40,7 @@ describe('the applyLate fault', () => {
   const connect = useMongoClients();
   const open = async (options: StartOptions & { faults?: unknown[] } = {}) => {
     const { faults, ...rest } = options;
-    cloud = await startLocalCloud({ port: 0, fixture: fixture(faults), ...rest });
+    cloud = await startCloud({ port: 0, fixture: fixture(faults), ...rest }, { violationsAllowed: 'resets land late on purpose here, and the suite asserts the breaches the monitor records' });
     kms = kmsClient(cloud);
     return cloud;
   };

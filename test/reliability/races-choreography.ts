@@ -112,19 +112,3 @@ export function setKmsBehaviour(cloud: LocalCloud, behaviour: RemoveFromVersionW
   if (behaviour !== 'refuse') cloud.faults.kmsRemoveFromVersionWithoutStage(behaviour);
 }
 
-/**
- * `it`, or `it.fails` under a KMS behaviour the protocol does not handle yet for this test: the test must then
- * fail, so the day the protocol passes it, the mark has to go.
- */
-export function itUnder(behaviour: RemoveFromVersionWithoutStage, failsUnder: readonly RemoveFromVersionWithoutStage[] = []): typeof it | typeof it.fails {
-  return failsUnder.includes(behaviour) ? it.fails : it;
-}
-
-/**
- * `it`, or a skip under a KMS behaviour the protocol does not handle yet for a test that fails there only now and
- * then (an `it.fails` would be flaky): its title says so, with a TODO.
- */
-export function itSkippedUnder(behaviour: RemoveFromVersionWithoutStage, skippedUnder: readonly RemoveFromVersionWithoutStage[], todo: string) {
-  if (!skippedUnder.includes(behaviour)) return it;
-  return (title: string, fn: () => Promise<void>, timeout?: number) => it.skip(`${title} [TODO, skipped under "${behaviour}": ${todo}]`, fn, timeout);
-}

@@ -8,7 +8,7 @@ import { OWN_CODES } from '../../shared/codes';
 import { decideConfirm, decideTakeOver } from './decide';
 import { resume } from './stage';
 import { type Next, type Staged, type TargetRun, ended, staged } from './target-run';
-import { ACS_CURRENT, ACS_PENDING, type SecretVersion } from './versions';
+import { ACS_CURRENT, ACS_PENDING, type SecretVersion, find } from './versions';
 
 /** How many concurrent runs' versions one run takes over before it gives up (each costs a full apply). */
 const MAX_TAKEOVERS = 5;
@@ -16,7 +16,9 @@ const MAX_TAKEOVERS = 5;
 /** Right before the database is touched, the version must still carry its label; else take over, or end. */
 export async function confirm(run: TargetRun, toConfirm: Staged): Promise<Next> {
   for (let next = toConfirm; ; ) {
-    const versions = await run.requireVersions();
+    const { versionId } = next;
+    // A version this run just staged may not show yet; one it resumed or restores does exist.
+    const versions = await run.awaitVersions((listed) => find(listed, versionId) !== undefined, 'the staged version');
     const decision = decideConfirm(versions, next, run.applier.touched);
     if (decision.action === 'apply') return next;
     if (decision.action === 'restore') return { ...next, origin: 'restored' };
@@ -55,7 +57,7 @@ export async function takeOverApplied(run: TargetRun, versions: SecretVersion[],
 
 /** The credential a version holds, checked as a pending one is, to put back on the database. */
 async function restorable(run: TargetRun, versionId: string) {
-  const read = run.readCredential((await run.store.read(versionId)).secretData);
+  const read = run.readCredential((await run.readKnown(versionId)).secretData);
   if (read.problem !== undefined) throw OperationError.of(OWN_CODES.promoteGuard, `version ${versionId} cannot be put back on the database: ${read.problem}`);
   return read.credential;
 }

@@ -171,6 +171,22 @@ export function decideTakeOver(versions: readonly SecretVersion[], databaseTouch
   return { action: 'restore', versionId: current.versionId };
 }
 
+export type AfterPromoteDecision = { action: 'done' } | { action: 'take-over' } | { action: 'restore' };
+
+/**
+ * After this run moved ACSCurrent to its version, from the version it saw current (`from`), and removed
+ * ACSPending, on a list that shows the move. Another run that moved ACSCurrent on since, or staged a newer
+ * rotation, may have put its password on the database after ours: that version is taken over. ACSPrevious
+ * on another version than `from` means ACSCurrent was not where this run saw it, and KMS moved it all the same
+ * (it does not document refusing that): the move overtook another run's promote, whose password the database
+ * may hold, so ours is applied again.
+ */
+export function decideAfterPromote(versions: readonly SecretVersion[], versionId: string, from: string): AfterPromoteDecision {
+  if (!has(find(versions, versionId), ACS_CURRENT) || pendingRotation(versions)) return { action: 'take-over' };
+  if (labelled(versions, ACS_PREVIOUS)?.versionId !== from) return { action: 'restore' };
+  return { action: 'done' };
+}
+
 export type PromoteDecision = { action: 'done' } | { action: 'finish-cutoff' } | { action: 'move' } | { action: 'take-over' };
 
 /**

@@ -29,15 +29,20 @@ export interface EngineDeps {
   /** The login check before promotion; absent: only targets that say `"verify": true` check, with the defaults. */
   verifyLogin?: VerifyLoginConfig;
   now?: () => number;
-  /** Backoff of retried calls and of the settle poll. */
-  delays?: { retryBaseMs: number; retryMaxMs: number; settleFirstMs: number; settleMaxMs: number };
+  /**
+   * Backoff of retried calls and of the settle poll, and how long a read may trail the run's own write
+   * (`ownWriteWaitMs`) before the run concludes another run overtook it.
+   */
+  delays?: { retryBaseMs: number; retryMaxMs: number; settleFirstMs: number; settleMaxMs: number; ownWriteWaitMs?: number };
 }
 
 const DEFAULT_DELAYS = { retryBaseMs: 200, retryMaxMs: 5_000, settleFirstMs: 500, settleMaxMs: 5_000 };
+/** KMS documents no read-after-write: a read that trails by up to this much is waited for (seconds are seen on other clouds). */
+const OWN_WRITE_WAIT_MS = 10_000;
 
 export function rotateTarget(target: PlannedTarget, deps: EngineDeps): Promise<TargetResult> {
   const log = deps.logger.child({ instanceId: target.instanceId, secretName: target.secretName });
-  const delays = deps.delays ?? DEFAULT_DELAYS;
+  const delays: NonNullable<EngineDeps['delays']> = deps.delays ?? DEFAULT_DELAYS;
   let retries = 0;
   const call: SendCall = (action, send) =>
     callService(action, send, { deadline: deps.deadline, log, backoff: { baseMs: delays.retryBaseMs, maxMs: delays.retryMaxMs }, onRetry: () => retries++ });
@@ -52,6 +57,16 @@ export function rotateTarget(target: PlannedTarget, deps: EngineDeps): Promise<T
     verify: { enabled: verifies, settings: deps.verifyLogin },
   });
   const { passwordLength, rotationIntervalDays, forcedCooldownMinutes, createMissingSecrets, dryRun } = deps;
-  const settings = { passwordLength, rotationIntervalDays, forcedCooldownMinutes, createMissingSecrets, dryRun, now: deps.now ?? Date.now, retries: () => retries };
+  const settings = {
+    passwordLength,
+    rotationIntervalDays,
+    forcedCooldownMinutes,
+    createMissingSecrets,
+    dryRun,
+    now: deps.now ?? Date.now,
+    retries: () => retries,
+    deadline: deps.deadline,
+    ownWrites: { boundMs: delays.ownWriteWaitMs ?? OWN_WRITE_WAIT_MS, firstDelayMs: 100, maxDelayMs: 2_000 },
+  };
   return new Rotation(new TargetRun(target, store, applier, settings, log)).rotate();
 }

@@ -6,16 +6,26 @@
 import { toServiceError } from '../../shared/clients/errors';
 import { briefError } from '../../shared/call';
 import { takeOverApplied } from './concurrency';
-import { decidePromote } from './decide';
-import type { Next, Staged, TargetRun } from './target-run';
-import { ACS_PENDING, has } from './versions';
+import { decideAfterPromote, decidePromote } from './decide';
+import { type Next, type Staged, type TargetRun, staged } from './target-run';
+import { ACS_CURRENT, find, has } from './versions';
 
 export async function promote(run: TargetRun, applied: Staged): Promise<Next> {
   const { versionId } = applied;
-  if (applied.origin !== 'restored' && (await moveCurrentFrom(run, run.trail.current, versionId))) {
-    const listed = await run.removePending(versionId);
-    // A concurrent run staged a newer version meanwhile: the database may hold its password.
-    return listed?.some((v) => has(v, ACS_PENDING)) ? takeOverApplied(run, listed, applied) : run.promoted(applied);
+  const from = run.trail.current;
+  if (applied.origin !== 'restored' && from !== undefined && (await moveCurrentFrom(run, from, versionId))) {
+    await run.removePending(versionId);
+    // The one check after the move, whether KMS refused a stale move or not: where did the labels land?
+    const landed = await run.awaitVersions((versions) => has(find(versions, versionId), ACS_CURRENT), 'ACSCurrent on the promoted version');
+    switch (decideAfterPromote(landed, versionId, from).action) {
+      case 'done':
+        return run.promoted(applied);
+      case 'take-over':
+        return takeOverApplied(run, landed, applied);
+      case 'restore':
+        run.log.warn('ACSCurrent was moved from another version than this run saw current: applying its password again', { step: 'promote', versionId, expectedPrevious: from });
+        return staged(versionId, applied.credential, 'restored');
+    }
   }
   const versions = await run.requireVersions();
   switch (decidePromote(versions, versionId).action) {
@@ -34,12 +44,13 @@ export async function promote(run: TargetRun, applied: Staged): Promise<Next> {
 }
 
 /**
- * Moves ACSCurrent from the version this run saw current to ours in one call: KMS refuses a RemoveFromVersion
- * that does not carry the label, so the move happens only if no other run promoted since. False when refused
- * (or when this run saw no other current version): promote then decides on a fresh list.
+ * Moves ACSCurrent from the version this run saw current to ours in one call. The local cloud, and KMS as far
+ * as tried, refuse a RemoveFromVersion that does not carry the label, so the move happens only if no other run
+ * promoted since; KMS's page does not say so, and promote checks where the labels landed either way. False when
+ * refused (or when ours is the one seen current): promote then decides on a fresh list.
  */
-async function moveCurrentFrom(run: TargetRun, from: string | undefined, to: string): Promise<boolean> {
-  if (from === undefined || from === to) return false;
+async function moveCurrentFrom(run: TargetRun, from: string, to: string): Promise<boolean> {
+  if (from === to) return false;
   try {
     await run.store.moveCurrent(to, from);
   } catch (err) {

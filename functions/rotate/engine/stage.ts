@@ -54,7 +54,7 @@ export async function stageFresh(run: TargetRun, versionId: string): Promise<Sta
 
 /** Reads a pending version; one whose password cannot be used is replaced by a fresh password, once. */
 export async function resume(run: TargetRun, versionId: string): Promise<Next> {
-  const read = await run.store.read(versionId);
+  const read = await run.readKnown(versionId);
   const decision = decideResume(read.stages);
   if (decision.action === 'skip') return ended('skipped', versionId, decision.reason);
   if (decision.action === 'lost') {
@@ -65,7 +65,7 @@ export async function resume(run: TargetRun, versionId: string): Promise<Next> {
   run.trail.staged = versionId;
   // Its password may be on the database already: it is given up only if a second read says the same.
   let value = run.readCredential(read.secretData);
-  if (value.problem !== undefined) value = run.readCredential((await run.store.read(versionId)).secretData);
+  if (value.problem !== undefined) value = run.readCredential((await run.readKnown(versionId)).secretData);
   if (value.problem === undefined) {
     run.log.info('resuming the pending version', { step: 'stage', versionId });
     return staged(versionId, value.credential, 'resumed');

@@ -3,13 +3,15 @@
  * must remember (which versions it staged or saw current, what it spent of its replacement and take-overs).
  * The steps (stage.ts, concurrency.ts, promote.ts, verify.ts) are functions of it.
  */
+import { toServiceError } from '../../shared/clients/errors';
 import { OperationError } from '../../shared/errors';
+import { type Deadline, sleep } from '../../shared/retry';
 import { SERVICE_CODES } from '../../shared/codes';
 import type { Logger } from '../../shared/logger';
 import type { PlannedTarget } from '../../shared/targets';
 import type { AccountApplier, Credential, ReadCredential } from './applier';
 import type { Ended, Origin } from './decide';
-import type { SecretStore } from './secret-store';
+import type { SecretStore, StoredVersion } from './secret-store';
 import { ACS_PENDING, type SecretVersion, find, has } from './versions';
 
 /** A password in the store under ACSPending (ACSCurrent for a restore), ready to apply. */
@@ -32,6 +34,12 @@ export interface EngineSettings {
   now: () => number;
   /** How many of this target's calls were retried so far (its result's `attempts` is one more). */
   retries: () => number;
+  deadline: Deadline;
+  /**
+   * How long the run waits for a read to show its own write (KMS reads may lag behind writes) before it
+   * concludes that another run changed the labels since; the first wait and the longest.
+   */
+  ownWrites: { boundMs: number; firstDelayMs: number; maxDelayMs: number };
 }
 
 export const ended = (outcome: Ended['outcome'], versionId: string | undefined, reason?: string): Next => ({ kind: 'ended', outcome, versionId, reason });
@@ -54,9 +62,47 @@ export class TargetRun {
   ) {}
 
   async requireVersions(): Promise<SecretVersion[]> {
-    const versions = await this.store.versions();
-    if (!versions) throw OperationError.of(SERVICE_CODES.secretNotFound, `the secret ${JSON.stringify(this.target.secretName)} disappeared during the rotation`);
-    return versions;
+    return this.awaitVersions(() => true, 'the versions');
+  }
+
+  /**
+   * Lists the versions until they show what this run wrote (`shown`), waiting within a bound: a read that
+   * does not show the run's own write yet may trail it (KMS promises no read-after-write), and no conclusion
+   * is drawn from it until the bound has passed. Returns the last list, whatever it shows then.
+   */
+  async awaitVersions(shown: (versions: SecretVersion[]) => boolean, what: string): Promise<SecretVersion[]> {
+    const { boundMs, firstDelayMs, maxDelayMs } = this.settings.ownWrites;
+    const { now, deadline } = this.settings;
+    const until = now() + Math.min(boundMs, deadline.remainingMs());
+    for (let delay = firstDelayMs; ; delay = Math.min(delay * 2, maxDelayMs)) {
+      const versions = await this.store.versions();
+      if (versions && shown(versions)) return versions;
+      if (now() + delay > until) {
+        if (!versions) throw OperationError.of(SERVICE_CODES.secretNotFound, `the secret ${JSON.stringify(this.target.secretName)} disappeared during the rotation`);
+        return versions;
+      }
+      this.log.info('waiting for KMS to show this run\'s own write', { what, delayMs: delay });
+      await sleep(delay);
+    }
+  }
+
+  /**
+   * One version's stages and data, for a version this run knows exists (it listed it, or KMS said its
+   * VersionId was taken): a read that does not find it yet trails the write, and is tried again within the bound.
+   */
+  async readKnown(versionId: string): Promise<StoredVersion> {
+    const { boundMs, firstDelayMs, maxDelayMs } = this.settings.ownWrites;
+    const { now, deadline } = this.settings;
+    const until = now() + Math.min(boundMs, deadline.remainingMs());
+    for (let delay = firstDelayMs; ; delay = Math.min(delay * 2, maxDelayMs)) {
+      try {
+        return await this.store.read(versionId);
+      } catch (err) {
+        if (toServiceError(err).code !== SERVICE_CODES.secretNotFound || now() + delay > until) throw err;
+      }
+      this.log.info('waiting for KMS to show a version it has', { versionId, delayMs: delay });
+      await sleep(delay);
+    }
   }
 
   /** Removes ACSPending; a retried call whose first try took effect counts as done. Returns what it listed to tell. */
@@ -65,9 +111,8 @@ export class TargetRun {
       await this.store.removePending(versionId);
       return undefined;
     } catch (err) {
-      const versions = await this.store.versions();
-      const version = versions && find(versions, versionId);
-      if (version && !has(version, ACS_PENDING)) return versions;
+      const versions = await this.awaitVersions((listed) => !has(find(listed, versionId), ACS_PENDING), 'ACSPending removed');
+      if (find(versions, versionId) && !has(find(versions, versionId), ACS_PENDING)) return versions;
       throw err;
     }
   }
