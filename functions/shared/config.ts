@@ -25,6 +25,7 @@ export const CONFIG_VARIABLES = [
   'KMS_QPS',
   'VERIFY_LOGIN',
   'VERIFY_TIMEOUT_MS',
+  'VERIFY_WAIT_SECONDS',
   'VERIFY_TLS',
   'VERIFY_TLS_CA_FILE',
 ] as const;
@@ -51,11 +52,16 @@ export interface VerifyLoginConfig {
   enabled: boolean;
   /** Bounds each stage of one login: reaching the server, the handshake, the `ping`. */
   timeoutMs: number;
+  /**
+   * How long a refused new password is tried again (a reset that lands late) before the check gives up,
+   * within the invocation's time; 0: once more, after re-applying it.
+   */
+  waitMs: number;
   tls: { enabled: boolean; caFile?: string };
 }
 
 /** What an unset VERIFY_* variable means. */
-export const VERIFY_LOGIN_DEFAULTS: VerifyLoginConfig = { enabled: false, timeoutMs: 5_000, tls: { enabled: false } };
+export const VERIFY_LOGIN_DEFAULTS: VerifyLoginConfig = { enabled: false, timeoutMs: 5_000, waitMs: 30_000, tls: { enabled: false } };
 
 export interface Endpoint {
   host: string;
@@ -122,6 +128,7 @@ const EXAMPLES: Record<ConfigVariable, string> = {
   KMS_QPS: '50',
   VERIFY_LOGIN: 'true',
   VERIFY_TIMEOUT_MS: '5000',
+  VERIFY_WAIT_SECONDS: '30',
   VERIFY_TLS: 'true',
   VERIFY_TLS_CA_FILE: '/code/ApsaraDB-CA-Chain.pem',
 };
@@ -342,6 +349,7 @@ function parseVerifyLogin(read: (name: ConfigVariable) => string | undefined): V
   const verify: VerifyLoginConfig = {
     enabled: parseBoolean('VERIFY_LOGIN', read('VERIFY_LOGIN'), VERIFY_LOGIN_DEFAULTS.enabled),
     timeoutMs: parseInteger('VERIFY_TIMEOUT_MS', read('VERIFY_TIMEOUT_MS'), VERIFY_LOGIN_DEFAULTS.timeoutMs, 500, 60_000),
+    waitMs: 1_000 * parseInteger('VERIFY_WAIT_SECONDS', read('VERIFY_WAIT_SECONDS'), VERIFY_LOGIN_DEFAULTS.waitMs / 1_000, 0, 600),
     tls: { enabled: tls },
   };
   if (caFile !== undefined) verify.tls.caFile = readableFile('VERIFY_TLS_CA_FILE', caFile);

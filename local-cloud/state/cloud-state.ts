@@ -1,7 +1,7 @@
 import type { Product } from '../http/api-error';
 import type { Fixture, FixtureAccessKey, FixtureInstance, FixtureSecret } from './fixture';
 import { type StateSnapshot, StateHistory } from './history';
-import { type RecordedBreach, BreachTracker, boundInstanceId, findBreaches } from './invariant';
+import { type RecordedBreach, BreachTracker, READABLE_LABELS, boundInstanceId, findBreaches } from './invariant';
 import { type Connection, type InstanceState, type Role, type SecretState, ACS_CURRENT, rolesOf } from './model';
 import { type MongoUserView, findUser, isRootUser, loginRole, newUserId, usersOf } from './mongo-users';
 import { type RequestRecord, REDACTED, redactParams } from './request-log';
@@ -57,6 +57,11 @@ export interface Truth {
   /** Sets an existing user's password behind the database's back (staging a drift), then checks the invariant. */
   setUserPassword(instanceId: string, user: string, password: string, db?: string): void;
   readonly violations: readonly Violation[];
+  /**
+   * Breaches of the weaker rule, recorded like `violations`: a root password that no version labelled
+   * ACSCurrent, ACSPending or ACSPrevious holds, i.e. that KMS no longer has at all.
+   */
+  readonly unreadable: readonly Violation[];
   readonly requests: readonly RequestRecord[];
   writeRequests(): RequestRecord[];
   /** Every password the cloud held, was sent or stored in a secret: for the suites' secrecy scans. */
@@ -77,6 +82,8 @@ export class CloudState {
   private readonly requestLog: RequestRecord[] = [];
   private readonly violationLog: Violation[] = [];
   private readonly breaches = new BreachTracker();
+  private readonly unreadableLog: Violation[] = [];
+  private readonly unreadableBreaches = new BreachTracker();
   private readonly passwords = new Set<string>();
   /** Past states, for reads that lag (`keepHistory`, `readAsOf`). */
   private readonly history = new StateHistory(() => ({ instances: this.instances, secrets: this.secrets }));
@@ -180,6 +187,8 @@ export class CloudState {
     const time = new Date().toISOString();
     const fresh = this.breaches.record(findBreaches(this.instances, this.secrets.values())).map((breach) => ({ time, ...breach, ...cause }));
     this.violationLog.push(...fresh);
+    const lost = this.unreadableBreaches.record(findBreaches(this.instances, this.secrets.values(), READABLE_LABELS));
+    this.unreadableLog.push(...lost.map((breach) => ({ time, ...breach, ...cause })));
     return fresh;
   }
 
@@ -258,6 +267,9 @@ export class CloudState {
       },
       get violations() {
         return state.violationLog;
+      },
+      get unreadable() {
+        return state.unreadableLog;
       },
       get requests() {
         return state.requestLog;

@@ -1,7 +1,15 @@
-import { type InstanceState, type Role, type SecretState, ACS_CURRENT, ACS_PENDING, rolesOf } from './model';
+import { type InstanceState, type Role, type SecretState, ACS_CURRENT, ACS_PENDING, ACS_PREVIOUS, rolesOf } from './model';
 import { accountPasswordOf, instanceIdOf } from './secret-data';
 import { findUser } from './mongo-users';
 import { type UserBreach, isApplicationUserSecret, userBreachesOf } from './user-invariant';
+
+/** The labels whose passwords the database may hold at every instant: the invariant. */
+export const INVARIANT_LABELS = [ACS_CURRENT, ACS_PENDING];
+/**
+ * The weaker rule of a rotation that promoted a reset before it landed (the login check off, a late reset that
+ * DDS shows no sign of): the database's password is at least still readable from KMS, as ACSPrevious.
+ */
+export const READABLE_LABELS = [ACS_CURRENT, ACS_PENDING, ACS_PREVIOUS];
 
 /** A place where the database and the secret disagree: the root password of `role` matches neither ACSCurrent nor ACSPending. */
 export interface Breach {
@@ -67,7 +75,7 @@ export function boundInstanceId(secret: SecretState, instances: ReadonlyMap<stri
  * The invariant, checked for every secret bound to an instance: root's for a root secret, the
  * application user's (user-invariant.ts) for a secret whose ACSCurrent names another user.
  */
-export function findBreaches(instances: ReadonlyMap<string, InstanceState>, secrets: Iterable<SecretState>): FoundBreach[] {
+export function findBreaches(instances: ReadonlyMap<string, InstanceState>, secrets: Iterable<SecretState>, labels: readonly string[] = INVARIANT_LABELS): FoundBreach[] {
   const breaches: FoundBreach[] = [];
   for (const secret of secrets) {
     const instanceId = boundInstanceId(secret, instances);
@@ -77,7 +85,7 @@ export function findBreaches(instances: ReadonlyMap<string, InstanceState>, secr
       breaches.push(...userBreachesOf(secret, instance).map((breach) => ({ ...breach, held: findUser(instance, breach.user, breach.db)?.password })));
       continue;
     }
-    const accepted = [ACS_CURRENT, ACS_PENDING]
+    const accepted = labels
       .map((stage) => versionWith(secret, stage)?.data)
       .map((data) => (data === undefined ? undefined : accountPasswordOf(data)))
       .filter((pw): pw is string => pw !== undefined);

@@ -22,7 +22,7 @@ describe('configuration', () => {
       forcedRotationCooldownMinutes: 15,
       endpoints: { dds: undefined, kms: undefined, fc: undefined },
       apiRates: { dds: undefined, kms: undefined },
-      verifyLogin: { enabled: false, timeoutMs: 5000, tls: { enabled: false } },
+      verifyLogin: { enabled: false, timeoutMs: 5000, waitMs: 30_000, tls: { enabled: false } },
     });
     expect(endpointFor('dds', config, 'cn-shanghai')).toEqual({ host: 'mongodb.aliyuncs.com', protocol: 'https' });
     expect(endpointFor('dds', config, 'ap-southeast-1')).toEqual({ host: 'mongodb.ap-southeast-1.aliyuncs.com', protocol: 'https' });
@@ -72,14 +72,14 @@ describe('configuration', () => {
         kms: { host: 'kms-vpc.ap-southeast-1.aliyuncs.com', protocol: 'https' },
         fc: { host: '123.ap-southeast-1.fc.aliyuncs.com', protocol: 'https' },
       },
-      verifyLogin: { enabled: true, timeoutMs: 2500, tls: { enabled: true } },
+      verifyLogin: { enabled: true, timeoutMs: 2500, waitMs: 30_000, tls: { enabled: true } },
       apiRates: { dds: 20, kms: 2.5 },
     });
     expect([...CONFIG_VARIABLES].sort()).toEqual(
       [
         'ROTATION_TARGETS', 'ROTATION_TARGETS_FILE', 'ROTATION_TAG', 'SECRET_NAME_TEMPLATE', 'ROTATION_INTERVAL_DAYS', 'PASSWORD_LENGTH',
         'MAX_CONCURRENCY', 'EVENT_SOURCES', 'DRY_RUN', 'CREATE_MISSING_SECRETS', 'KMS_INSTANCE_ID', 'FORCED_ROTATION_COOLDOWN_MINUTES', 'ALIBABA_CLOUD_REGION_ID', 'DDS_ENDPOINT', 'KMS_ENDPOINT', 'ROTATION_FC_ENDPOINT',
-        'VERIFY_LOGIN', 'VERIFY_TIMEOUT_MS', 'VERIFY_TLS', 'VERIFY_TLS_CA_FILE', 'DDS_QPS', 'KMS_QPS',
+        'VERIFY_LOGIN', 'VERIFY_TIMEOUT_MS', 'VERIFY_WAIT_SECONDS', 'VERIFY_TLS', 'VERIFY_TLS_CA_FILE', 'DDS_QPS', 'KMS_QPS',
       ].sort(),
     );
   });

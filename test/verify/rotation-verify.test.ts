@@ -14,9 +14,10 @@ const RS = 'dds-rs0verify01';
 const RS2 = 'dds-rs0verify02';
 const SHARDED = 'dds-sh0verify01';
 const TIMER = { triggerTime: '2026-11-27T03:00:00Z', triggerName: 'daily', payload: '' };
-const VERIFY = { VERIFY_LOGIN: 'true', VERIFY_TIMEOUT_MS: '3000' };
+// A refused password is given up at once here (after re-applying it); waiting for a late one: test/reliability/lag.test.ts.
+const VERIFY = { VERIFY_LOGIN: 'true', VERIFY_TIMEOUT_MS: '3000', VERIFY_WAIT_SECONDS: '0' };
 /** For the checks that fail whatever the wait: the driver waits out its selection timeout before giving up. */
-const VERIFY_BRIEFLY = { VERIFY_LOGIN: 'true', VERIFY_TIMEOUT_MS: '500' };
+const VERIFY_BRIEFLY = { VERIFY_LOGIN: 'true', VERIFY_TIMEOUT_MS: '500', VERIFY_WAIT_SECONDS: '0' };
 const AUTHENTICATION_FAILED = 18;
 
 /** A port nothing listens on: taken from the system, then released. */

@@ -16,12 +16,12 @@ const problem = (env: Record<string, string>) => configProblem({ ROTATION_TARGET
 
 describe('login check configuration', () => {
   it('is off by default, with a 5 s timeout and no TLS', () => {
-    expect(loadConfig({ ROTATION_TARGETS: TARGETS }).verifyLogin).toEqual({ enabled: false, timeoutMs: 5000, tls: { enabled: false } });
+    expect(loadConfig({ ROTATION_TARGETS: TARGETS }).verifyLogin).toEqual({ enabled: false, timeoutMs: 5000, waitMs: 30_000, tls: { enabled: false } });
   });
 
-  it('reads VERIFY_LOGIN, VERIFY_TIMEOUT_MS, VERIFY_TLS and VERIFY_TLS_CA_FILE', () => {
-    const config = loadConfig({ ROTATION_TARGETS: TARGETS, VERIFY_LOGIN: 'true', VERIFY_TIMEOUT_MS: '500', VERIFY_TLS: 'TRUE', VERIFY_TLS_CA_FILE: CA_FILE });
-    expect(config.verifyLogin).toEqual({ enabled: true, timeoutMs: 500, tls: { enabled: true, caFile: CA_FILE } });
+  it('reads VERIFY_LOGIN, VERIFY_TIMEOUT_MS, VERIFY_WAIT_SECONDS, VERIFY_TLS and VERIFY_TLS_CA_FILE', () => {
+    const config = loadConfig({ ROTATION_TARGETS: TARGETS, VERIFY_LOGIN: 'true', VERIFY_TIMEOUT_MS: '500', VERIFY_WAIT_SECONDS: '0', VERIFY_TLS: 'TRUE', VERIFY_TLS_CA_FILE: CA_FILE });
+    expect(config.verifyLogin).toEqual({ enabled: true, timeoutMs: 500, waitMs: 0, tls: { enabled: true, caFile: CA_FILE } });
   });
 
   it('reads "verify" and "connectionHost" per target', () => {

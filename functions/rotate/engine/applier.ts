@@ -39,6 +39,8 @@ export interface AccountApplier {
   settle(): Promise<void>;
   /** Where the login check logs in, as a message shows it. */
   loginAt(): string;
+  /** How long a refused new password is tried again before the login check gives up (a change that lands late). */
+  readonly loginWaitMs: number;
   /** Logs in with the credential; never throws for a refused login. */
   login(credential: Credential): Promise<LoginResult>;
 }

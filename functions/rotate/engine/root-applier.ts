@@ -137,6 +137,10 @@ export class RootApplier implements AccountApplier {
     }
   }
 
+  get loginWaitMs(): number {
+    return (this.deps.verify.settings ?? VERIFY_LOGIN_DEFAULTS).waitMs;
+  }
+
   loginAt(): string {
     return showAddress(this.loginAddress());
   }

@@ -1,19 +1,24 @@
 /**
  * The verify step (the login check): the new password logs in before it is promoted. A refused login
- * re-applies it once (the login path may not have taken it yet) and tries again; a login that still fails
- * keeps ACSPending and says who is locked out.
+ * re-applies it once (the login path may not have taken it yet), then keeps trying for VERIFY_WAIT_SECONDS (a
+ * reset can land late, with the instance showing `Running` all along); a login that still fails keeps
+ * ACSPending and says who is locked out.
  */
 import { toServiceError } from '../../shared/clients/errors';
 import { OperationError } from '../../shared/errors';
 import { OWN_CODES } from '../../shared/codes';
 import type { LogFields } from '../../shared/logger';
+import { sleep } from '../../shared/retry';
 import { type OldPasswordStatus, verifyFailureMessage } from '../../shared/verify/failure';
 import type { Next, Staged, TargetRun } from './target-run';
 import { ACS_CURRENT } from './versions';
 
+const WAIT_FIRST_MS = 500;
+const WAIT_MAX_MS = 5_000;
+
 /** `apply` re-applies the password, confirming its label first, as every write to the database does. */
 export async function verify(run: TargetRun, applied: Staged, apply: (staged: Staged) => Promise<Next>): Promise<LogFields> {
-  const { applier, log } = run;
+  const { applier, log, settings } = run;
   let login = await applier.login(applied.credential);
   let reapplied = false;
   if (!login.ok && login.reason === 'auth-failed') {
@@ -25,6 +30,12 @@ export async function verify(run: TargetRun, applied: Staged, apply: (staged: St
     await applier.settle();
     login = await applier.login(applied.credential);
     reapplied = true;
+  }
+  const until = settings.now() + Math.min(applier.loginWaitMs, settings.deadline.remainingMs());
+  for (let delay = WAIT_FIRST_MS; !login.ok && login.reason === 'auth-failed' && settings.now() + delay <= until; delay = Math.min(delay * 2, WAIT_MAX_MS)) {
+    log.info('the new password is refused still; waiting for the reset to take effect', { step: 'verify', delayMs: delay });
+    await sleep(delay);
+    login = await applier.login(applied.credential);
   }
   const at = applier.loginAt();
   if (login.ok) return { at, reapplied, loginMs: login.durationMs };
