@@ -88,7 +88,9 @@ export function printJson(report: BenchAppReport): string {
 }
 
 function phaseLine(name: string, phase: PhaseFigures): string {
-  return `latency ${name}: p50 ${ms(phase.p50Ms)}, p99 ${ms(phase.p99Ms)} (${phase.requests - phase.failed} successful requests)`;
+  const successful = phase.requests - phase.failed;
+  if (phase.p50Ms === null || phase.p99Ms === null) return `latency ${name}: p50 none, p99 none (no successful request)`;
+  return `latency ${name}: p50 ${ms(phase.p50Ms)}, p99 ${ms(phase.p99Ms)} (${successful} successful request${successful === 1 ? '' : 's'})`;
 }
 
 function ms(value: number): string {

@@ -88,7 +88,7 @@ export class Rotator {
    * application-user target where only root is supported) stops the bench here, with its message.
    */
   async preflight(): Promise<void> {
-    const answer = await this.invoke({ instanceIds: [INSTANCE_ID], dryRun: true, rotationId: 'bench-app-preflight', reason: 'bench:app preflight' });
+    const answer = await this.invoke({ instanceIds: [INSTANCE_ID], force: true, dryRun: true, rotationId: 'bench-app-preflight', reason: 'bench:app preflight' });
     const refused = answer.failure ? describeFailure(answer.failure) : answer.result?.outcome === 'failed' ? describeResult(answer.result) : undefined;
     if (refused !== undefined) throw new BenchError(`the rotate function rejected the ${this.describeTarget()}: ${refused}`);
     if (answer.result?.outcome !== 'planned') throw new BenchError(`the rotate function's dry run did not plan the ${this.describeTarget()} (outcome ${answer.result?.outcome ?? 'none'})`);

@@ -14,9 +14,9 @@ export interface PhaseFigures {
   /** Requests in the phase, failed ones included. */
   requests: number;
   failed: number;
-  /** Latency of the phase's successful requests, in ms (0 when there is none). */
-  p50Ms: number;
-  p99Ms: number;
+  /** Latency of the phase's successful requests, in ms; null when there is none. */
+  p50Ms: number | null;
+  p99Ms: number | null;
 }
 
 export interface FailureRun {
@@ -73,7 +73,7 @@ export function summarize(samples: readonly RequestSample[], rotations: readonly
 
 function phase(samples: RequestSample[]): PhaseFigures {
   const latencies = samples.filter((s) => s.ok).map((s) => s.end - s.start);
-  const tenth = (ms: number) => Math.round(ms * 10) / 10;
+  const tenth = (ms: number) => (latencies.length === 0 ? null : Math.round(ms * 10) / 10);
   return { requests: samples.length, failed: samples.filter((s) => !s.ok).length, p50Ms: tenth(percentile(latencies, 50)), p99Ms: tenth(percentile(latencies, 99)) };
 }
 
