@@ -37,6 +37,7 @@ export interface Rotation {
 }
 
 interface TargetResult {
+  secretName?: string;
   outcome?: string;
   versionId?: string;
   error?: { code?: string; message?: string };
@@ -136,8 +137,9 @@ export class Rotator {
     const invocation = await invokeFunction(this.fc, this.functionName, Buffer.from(JSON.stringify(event)), { readTimeoutMs: INVOKE_TIMEOUT_MS });
     if (invocation.mode !== 'sync') throw new BenchError('the rotate function was invoked asynchronously');
     if (invocation.failure) return { failure: invocation.failure };
-    const report = JSON.parse(invocation.body.toString('utf8')) as { results?: TargetResult[] };
-    return { result: report.results?.[0] };
+    // The clients' secret's result: an invocation naming the instance may rotate its root first.
+    const results = (JSON.parse(invocation.body.toString('utf8')) as { results?: TargetResult[] }).results ?? [];
+    return { result: results.find((r) => r.secretName === this.account.secretName) };
   }
 
   private describeTarget(): string {
