@@ -1,14 +1,14 @@
 /**
  * An application client as the README tells applications to behave: it reads its login from KMS
- * `ACSCurrent` (the user name and the password together, from one version) when it starts and
- * again after any authentication failure, and serves requests that each log in and run a query
- * through the official `mongodb` driver.
+ * `ACSCurrent` (the user name and the password together, from one version) when it starts, and when
+ * a login is refused it reads ACSCurrent again and retries the request once with what it read; it
+ * serves requests that each log in and run a query through the official `mongodb` driver. A request
+ * fails when that retry fails too (or anything else fails).
  *
- * It also re-reads ACSCurrent once its login is `refreshMs` old, as a secrets cache with a TTL does.
- * Alternating rotation keeps a login valid until the rotation after the one that replaced it changes
- * that user again: an application that never re-reads until refused would be refused then. So the
- * TTL must be shorter than the rotation interval (hours against days in production; here half the
- * bench's interval). A failed refresh keeps the login it had, as a cache keeps a stale entry.
+ * Alternating rotation keeps the login an application holds valid until the rotation after the one
+ * that replaced it: the refusal then comes once, and the re-read and retry absorb it. With
+ * `refreshMs` it also re-reads ACSCurrent once its login is that old, as a secrets cache with a TTL
+ * does (a failed refresh keeps the login it had, as a cache keeps a stale entry).
  *
  * Every request opens its own connection, and so logs in. A pooled connection stays logged in
  * after its password changes (MongoDB does not log connections out), so an application with a warm
@@ -41,6 +41,8 @@ export interface RequestSample {
   failure?: 'auth' | 'other';
   /** For a failure: the error's class and code, never its details (no password can be in it). */
   reason?: string;
+  /** The first login was refused; the request was retried once with ACSCurrent read again. */
+  retried?: boolean;
 }
 
 export interface ClientConnection {
@@ -144,8 +146,25 @@ export class AppClient {
     return { username: value.AccountName, password: value.AccountPassword, authSource: typeof value.AuthDatabase === 'string' ? value.AuthDatabase : 'admin' };
   }
 
+  /** One request as the application serves it: on a refused login, ACSCurrent is read again and the request retried once. */
   private async request(login: Login): Promise<void> {
     const start = this.clock();
+    let attempt = await this.attempt(login);
+    if (attempt.ok || attempt.failure !== 'auth') return this.record({ client: this.index, start, end: this.clock(), ...attempt });
+    try {
+      this.login = await this.readCurrent();
+      this.loginReadAt = start;
+    } catch (err) {
+      this.login = undefined;
+      return this.record({ client: this.index, start, end: this.clock(), ok: false, failure: 'other', reason: `reading ACSCurrent again: ${kmsReason(err)}`, retried: true });
+    }
+    attempt = await this.attempt(this.login);
+    if (!attempt.ok && attempt.failure === 'auth') this.login = undefined;
+    this.record({ client: this.index, start, end: this.clock(), ...attempt, retried: true });
+  }
+
+  /** A login and a query on a connection of its own. */
+  private async attempt(login: Login): Promise<Pick<RequestSample, 'ok' | 'failure' | 'reason'>> {
     const client = new MongoClient(`mongodb://${this.connection.host}:${this.connection.port}/`, {
       auth: { username: login.username, password: login.password },
       authSource: login.authSource,
@@ -163,12 +182,9 @@ export class AppClient {
     try {
       await client.connect();
       await client.db(APP_DATABASE).collection(APP_COLLECTION).find({}).toArray();
-      this.record({ client: this.index, start, end: this.clock(), ok: true });
+      return { ok: true };
     } catch (err) {
-      const auth = isAuthenticationFailure(err);
-      this.record({ client: this.index, start, end: this.clock(), ok: false, failure: auth ? 'auth' : 'other', reason: mongoReason(err) });
-      // The application's rule: a refused login means the password moved; read ACSCurrent again.
-      if (auth) this.login = undefined;
+      return { ok: false, failure: isAuthenticationFailure(err) ? 'auth' : 'other', reason: mongoReason(err) };
     } finally {
       await client.close().catch(() => undefined);
     }

@@ -26,7 +26,7 @@ export interface BenchAppOptions {
 }
 
 export const USAGE = `usage: npm run bench:app -- [--strategy alternating|single|root] [--rotations 3] [--clients 4]
-                         [--interval-ms 1000] [--think-ms 10] [--refresh-ms <interval/2>|off] [--instance-type replicate|sharding] [--json]`;
+                         [--interval-ms 1000] [--think-ms 10] [--refresh-ms off|<ms>] [--instance-type replicate|sharding] [--json]`;
 
 export class UsageError extends Error {}
 
@@ -64,7 +64,7 @@ export function parseBenchAppArgs(argv: string[]): BenchAppOptions {
     clients: whole('--clients', values.clients, 1, 64),
     intervalMs,
     thinkMs: whole('--think-ms', values['think-ms'], 0, 60_000),
-    refreshMs: refresh === 'off' ? undefined : refresh === undefined ? Math.max(1, Math.floor(intervalMs / 2)) : whole('--refresh-ms', refresh, 1, 86_400_000, ' or off'),
+    refreshMs: refresh === undefined || refresh === 'off' ? undefined : whole('--refresh-ms', refresh, 1, 86_400_000, ' or off'),
     instanceType,
     json: values.json!,
   };

@@ -57,7 +57,7 @@ export function printText(report: BenchAppReport): string {
   const type = report.instanceType === 'sharding' ? 'sharded cluster' : 'replica set';
   const lines = [
     `bench:app: strategy ${report.strategy}, ${type} ${report.instanceId}, ${report.clients} client${report.clients === 1 ? '' : 's'} ` +
-      `(a login per request, ${report.thinkMs} ms between requests, ACSCurrent re-read ${report.refreshMs === null ? 'only after a refused login' : `every ${report.refreshMs} ms and after a refused login`}), ${report.rotations.asked} rotation${report.rotations.asked === 1 ? '' : 's'} ${report.intervalMs} ms apart`,
+      `(a login per request, ${report.thinkMs} ms between requests, ACSCurrent re-read ${report.refreshMs === null ? 'after a refused login, then the request retried once' : `every ${report.refreshMs} ms, and after a refused login, then the request retried once`}), ${report.rotations.asked} rotation${report.rotations.asked === 1 ? '' : 's'} ${report.intervalMs} ms apart`,
     ...report.rotations.list.map(
       (r) =>
         `rotation ${r.index}: ${r.outcome} in ${r.durationMs} ms, ` +
@@ -68,6 +68,7 @@ export function printText(report: BenchAppReport): string {
     `requests: ${report.requests.requests} (${report.latency.outside.requests} outside rotations, ${report.latency.during.requests} during), ` +
       `${report.requests.succeeded} succeeded; ACSCurrent read ${report.requests.secretReads} times` +
       (report.requests.refreshFailures > 0 ? ` (${report.requests.refreshFailures} periodic re-reads failed; the clients kept their login)` : ''),
+    `recovered: ${report.requests.recovered} request${report.requests.recovered === 1 ? '' : 's'} refused once, then served after reading ACSCurrent again`,
     `failed: ${report.requests.authFailed} authentication failure${report.requests.authFailed === 1 ? '' : 's'}, ${report.requests.otherFailed} other` +
       (report.requests.otherReasons.length > 0 ? ` (${report.requests.otherReasons.map((r) => `${r.reason}: ${r.count}`).join(', ')})` : ''),
     report.longestFailureRun

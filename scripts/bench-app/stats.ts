@@ -35,6 +35,8 @@ export interface Figures {
   failed: number;
   authFailed: number;
   otherFailed: number;
+  /** Requests whose first login was refused and that succeeded once retried with ACSCurrent read again. */
+  recovered: number;
   /** The reasons of the failures that were not authentication failures, with their counts, most first. */
   otherReasons: { reason: string; count: number }[];
   /** during: requests that overlap a rotation's invocation; outside: the others. */
@@ -63,6 +65,7 @@ export function summarize(samples: readonly RequestSample[], rotations: readonly
     failed: failures.length,
     authFailed: auth,
     otherFailed: failures.length - auth,
+    recovered: samples.filter((s) => s.ok && s.retried).length,
     otherReasons: countReasons(failures.filter((s) => s.failure !== 'auth')),
     phases: { outside: phase(samples.filter((s) => !overlaps(s))), during: phase(samples.filter(overlaps)) },
     failedPerRotation,
