@@ -51,6 +51,11 @@ export async function buildBundle(): Promise<Bundle> {
   return { codeDir: path.join(outDir, 'rotate'), remove: () => rmSync(outDir, { recursive: true, force: true }) };
 }
 
+/** Functions built already (`build.mjs --outdir outDir`), left in place when the rig is done with them. */
+export function prebuiltBundle(outDir: string): Bundle {
+  return { codeDir: path.join(outDir, 'rotate'), remove: () => undefined };
+}
+
 export interface RigOptions {
   bundle: Bundle;
   /** The local cloud's fixture; its first access key must be RIG_KEY. */

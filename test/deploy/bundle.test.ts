@@ -5,14 +5,14 @@
  * `npm run bench:cold` runs and prints its figures (no timing is asserted).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Metafile } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeBundle, buildFunctions, packageOfInput, readMetafile } from '../../scripts/bench-cold/bundle';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { analyzeBundle, packageOfInput, readMetafile } from '../../scripts/bench-cold/bundle';
 import { LEFT_OUT, stubName } from '../../scripts/build/left-out.mjs';
+import { builtDist } from '../helpers/built';
 import { PROJECT_ROOT } from './s-yaml';
 
 describe('the built bundles', () => {
@@ -20,16 +20,11 @@ describe('the built bundles', () => {
   let functionNames: string[];
 
   beforeAll(() => {
-    outDir = mkdtempSync(join(tmpdir(), 'bundle-contents-'));
-    buildFunctions(outDir);
+    outDir = builtDist(); // built once for the run, with its metafiles
     functionNames = readdirSync(outDir)
       .filter((name) => name.endsWith('.meta.json'))
       .map((name) => name.slice(0, -'.meta.json'.length));
   }, 60_000);
-
-  afterAll(() => {
-    if (outDir) rmSync(outDir, { recursive: true, force: true });
-  });
 
   it('include the rotate function, each with its metafile', () => {
     expect(functionNames).toContain('rotate');

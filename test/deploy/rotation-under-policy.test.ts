@@ -8,17 +8,14 @@
  * each as its own role with its own rendered policy: the rotate function on its timer, and the
  * fleet dispatcher handing targets to it.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Env } from '../../functions/shared/config';
 import type { RotationReport } from '../../functions/rotate/report';
 import { toServiceError } from '../../functions/shared/clients/errors';
 import type { LocalCloud } from '../../local-cloud';
+import { builtCodeRoot } from '../helpers/built';
 import { excuseViolations, startCloud } from '../helpers/cloud';
 import type { InvocationRecord } from '../../local-cloud/fc';
 import { asList, deniedCode, type PolicyDocument } from '../../local-cloud/ram';
@@ -273,13 +270,8 @@ describe('the shipped policy and what lies outside its ARNs', () => {
 describe('the built bundles deployed from s.yaml under the shipped policy', () => {
   let buildDir: string;
 
-  beforeAll(async () => {
-    buildDir = mkdtempSync(join(tmpdir(), 'policy-build-'));
-    await promisify(execFile)(process.execPath, [join(PROJECT_ROOT, 'scripts', 'build.mjs'), '--outdir', join(buildDir, 'dist')], { cwd: PROJECT_ROOT });
-  }, 60_000);
-
-  afterAll(() => {
-    if (buildDir) rmSync(buildDir, { recursive: true, force: true });
+  beforeAll(() => {
+    buildDir = builtCodeRoot();
   });
 
   /**

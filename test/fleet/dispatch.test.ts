@@ -4,16 +4,13 @@
  * tagged fleet and queues one asynchronous rotate invocation per target; a repeated dispatch of the same
  * rotation queues nothing twice.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import * as $dara from '@darabonba/typescript';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local-cloud';
+import { builtCodeRoot } from '../helpers/built';
 import { startCloud } from '../helpers/cloud';
 import { type DispatchReport, asyncTaskIdFor, createDispatchFunction } from '../../functions/dispatch';
 import { versionIdFor } from '../../functions/shared/targets';
@@ -42,12 +39,9 @@ describe('fleet mode: the dispatcher fans targets out to the rotate function', (
   let codeRoot: string;
   let cloud: LocalCloud | undefined;
 
-  beforeAll(async () => {
-    codeRoot = mkdtempSync(join(tmpdir(), 'fleet-build-'));
-    await promisify(execFile)(process.execPath, [join(REPO, 'scripts', 'build.mjs'), '--outdir', join(codeRoot, 'dist')], { cwd: REPO });
+  beforeAll(() => {
+    codeRoot = builtCodeRoot();
   });
-
-  afterAll(() => rmSync(codeRoot, { recursive: true, force: true }));
 
   afterEach(async () => {
     await cloud?.close();

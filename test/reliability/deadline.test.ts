@@ -4,8 +4,9 @@
  * next run resumes. Through the local FC, whose timeout kills a run that outlasts it, with the real
  * bundle: a run FC had to kill would be recorded as `timeout`, not `failed`.
  */
+import { builtDist } from '../helpers/built';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Bundle, type Invocation, Rig, buildBundle, leaksIn, outcomeOf, runTexts } from '../../scripts/faults/rig';
+import { type Bundle, type Invocation, Rig, prebuiltBundle, leaksIn, outcomeOf, runTexts } from '../../scripts/faults/rig';
 import { type SeededTarget, fixtureOf, seedTarget } from '../../scripts/faults/seed';
 import { guardInvariant } from '../helpers/cloud';
 
@@ -19,7 +20,7 @@ describe('a short function timeout with a slow or throttled API', () => {
   let target: SeededTarget;
 
   beforeAll(async () => {
-    bundle = await buildBundle();
+    bundle = prebuiltBundle(builtDist());
   }, 60_000);
   afterAll(() => bundle?.remove());
 

@@ -7,10 +7,11 @@
  * ACSCurrent apart, another version than expected, an unexpected outcome, a leaked password) fails the suite. And
  * the matrix itself: a cell whose fault cannot strike where it is aimed must fail.
  */
+import { builtDist } from '../helpers/built';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAULT_KINDS } from '../../scripts/faults/kinds';
 import { type MatrixResult, type Scenario, runMatrix, scenarioLabel } from '../../scripts/faults/matrix';
-import { type Bundle, buildBundle } from '../../scripts/faults/rig';
+import { type Bundle, prebuiltBundle } from '../../scripts/faults/rig';
 import { struckCalls } from '../../scripts/faults/scenarios';
 
 const FRESH: Scenario = { topology: 'sharding', start: 'fresh' };
@@ -22,7 +23,7 @@ describe('the fault matrix on a sharded cluster', () => {
   let result: MatrixResult;
 
   beforeAll(async () => {
-    bundle = await buildBundle();
+    bundle = prebuiltBundle(builtDist());
     result = await runMatrix({ scenarios: [FRESH, RESUME, MALFORMED], concurrency: 6, bundle });
   }, 240_000);
 
@@ -87,7 +88,7 @@ describe('a cell whose fault cannot strike where it is aimed', () => {
   };
 
   beforeAll(async () => {
-    bundle = await buildBundle();
+    bundle = prebuiltBundle(builtDist());
     // The kinds whose run 1 completes anyway: a strike that never came looks like one that was absorbed.
     result = await runMatrix({ scenarios: [PLANTED], kinds: ['throttled-once', 'dropped', 'dropped-after'], concurrency: 3, bundle });
   }, 240_000);

@@ -7,16 +7,15 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local-cloud';
+import { builtDist } from '../helpers/built';
 import { startCloud } from '../helpers/cloud';
 import { findLeaks, rotationEnv } from '../helpers/rotate';
 import { ACCESS_KEY, fleet, secretName, target } from './fixture';
 
 const run = promisify(execFile);
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RS = 'dds-rs0bundle01';
 const SHARDED = 'dds-sh0bundle01';
 
@@ -39,16 +38,15 @@ describe('the built bundle', () => {
   let cloud: LocalCloud;
 
   beforeAll(async () => {
-    buildDir = mkdtempSync(join(tmpdir(), 'rotate-build-'));
+    buildDir = builtDist();
     runDir = mkdtempSync(join(tmpdir(), 'rotate-run-'));
-    await run(process.execPath, [join(repo, 'scripts', 'build.mjs'), '--outdir', buildDir], { cwd: repo });
     copyFileSync(join(buildDir, 'rotate', 'index.js'), join(runDir, 'index.js'));
     cloud = await startCloud({ port: 0, fixture: fleet(target(RS, { password: 'Old#Bundle-Pw1' }), target(SHARDED, { type: 'sharding', password: 'Old#Bundle-Pw2' })) });
   }, 60_000);
 
   afterAll(async () => {
     await cloud?.close();
-    for (const dir of [buildDir, runDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+    if (runDir) rmSync(runDir, { recursive: true, force: true });
   });
 
   it('runs a rotation from a folder with no node_modules anywhere above it', async () => {

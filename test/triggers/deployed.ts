@@ -1,19 +1,17 @@
 /**
- * The rotation function deployed to a local cloud's FC as `s.yaml` declares it, from a bundle built once
- * per suite, and invoked the way FC's callers do: the official `@alicloud/fc20230330` client over HTTP.
+ * The rotation function deployed to a local cloud's FC as `s.yaml` declares it, from the bundle built once
+ * per test run, and invoked the way FC's callers do: the official `@alicloud/fc20230330` client over HTTP.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { expect } from 'vitest';
 import type { LocalCloud } from '../../local-cloud';
 import { readServerlessYaml } from '../../local-cloud/fc';
 import type { FunctionSpec, InvocationRecord } from '../../local-cloud/fc/types';
 import type { RotationReport } from '../../functions/rotate/report';
 import { createFcClient, type Invocation, invokeFunction } from '../../scripts/invoke/fc';
+import { builtCodeRoot } from '../helpers/built';
 import { findLeaks } from '../helpers/rotate';
 import { defaultKey } from '../helpers/sdk';
 import { secretName } from '../rotate/fixture';
@@ -23,15 +21,13 @@ export const EVENTS_DIR = join(REPO, 'events');
 export const FUNCTION_NAME = 'mongodb-root-rotation';
 
 /** `node scripts/build.mjs --outdir <tmp>/dist`: returns the folder that s.yaml's `code: ./dist/rotate` is relative to. */
+/** The functions built once for the test run (test/helpers/built.ts): the folder holding `dist/`. */
 export async function buildBundle(): Promise<string> {
-  const codeRoot = mkdtempSync(join(tmpdir(), 'triggers-build-'));
-  await promisify(execFile)(process.execPath, [join(REPO, 'scripts', 'build.mjs'), '--outdir', join(codeRoot, 'dist')], { cwd: REPO });
-  return codeRoot;
+  return builtCodeRoot();
 }
 
-export function removeBundle(codeRoot: string | undefined): void {
-  if (codeRoot) rmSync(codeRoot, { recursive: true, force: true });
-}
+/** The shared build stays for the other suites; the run's global setup removes it. */
+export function removeBundle(_codeRoot: string | undefined): void {}
 
 export interface DeployOptions {
   /** The instances of ROTATION_TARGETS; their secrets are named as in the fixture. */

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local-cloud';
+import { builtDist } from '../helpers/built';
 import { startCloud } from '../helpers/cloud';
 import { findLeaks, rotationEnv } from '../helpers/rotate';
 import { defaultKey } from '../helpers/sdk';
@@ -62,9 +63,8 @@ let runDir: string;
 let cloud: LocalCloud;
 
 beforeAll(async () => {
-  buildDir = mkdtempSync(join(tmpdir(), 'verify-build-'));
+  buildDir = builtDist();
   runDir = mkdtempSync(join(tmpdir(), 'verify-run-'));
-  await run(process.execPath, [join(repo, 'scripts', 'build.mjs'), '--outdir', buildDir], { cwd: repo });
   cpSync(join(buildDir, 'rotate'), runDir, { recursive: true });
   const fixture = fleet(target(PLAIN, { password: 'Old#Lazy-Pw1' }), target(VERIFIED, { password: 'Old#Lazy-Pw2' }));
   cloud = await startCloud({ port: 0, fixture, mongoPeers: true });
@@ -72,7 +72,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cloud?.close();
-  for (const dir of [buildDir, runDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+  if (runDir) rmSync(runDir, { recursive: true, force: true });
 });
 
 it('evaluates the driver only when a target verifies its login', async () => {
