@@ -1,3 +1,4 @@
+import { OWN_CODES } from './codes';
 import { type ServiceError, toServiceError } from './clients/errors';
 import { OperationError } from './errors';
 
@@ -32,7 +33,7 @@ export class Deadline {
 
   /** Throws DeadlineExceeded when no time is left for `what`. */
   ensure(what: string): void {
-    if (this.expired()) throw OperationError.of('DeadlineExceeded', `no time left in this invocation to ${what}`, true);
+    if (this.expired()) throw OperationError.of(OWN_CODES.deadlineExceeded, `no time left in this invocation to ${what}`, true);
   }
 }
 

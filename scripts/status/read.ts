@@ -4,11 +4,11 @@
  * ids, stages and create times. Only calls that return no secret value, through the function's own clients
  * and shared rates (DDS_QPS, KMS_QPS): never GetSecretValue, never a write.
  */
-import { isInstanceNotFound } from '../../functions/shared/codes';
+import { SERVICE_CODES, isInstanceNotFound } from '../../functions/shared/codes';
 import { callOptions, type Clients } from '../../functions/shared/clients';
 import * as $Dds from '../../functions/shared/clients/dds';
 import { type ServiceError, toServiceError } from '../../functions/shared/clients/errors';
-import { $Kms, SECRET_NOT_FOUND } from '../../functions/shared/clients/kms';
+import { $Kms } from '../../functions/shared/clients/kms';
 import { mapWithConcurrency } from '../../functions/shared/concurrency';
 import type { Config } from '../../functions/shared/config';
 import { Logger } from '../../functions/shared/logger';
@@ -145,7 +145,7 @@ async function listVersions(kms: Clients['kms'], secretName: string, deadline: D
     return { found: true, versions };
   } catch (err) {
     const error = toServiceError(err);
-    if (error.code === SECRET_NOT_FOUND) return { found: false };
+    if (error.code === SERVICE_CODES.secretNotFound) return { found: false };
     return { failed: { action: 'kms:ListSecretVersionIds', error: brief(error) } };
   }
 }

@@ -1,3 +1,4 @@
+import { OWN_CODES } from '../codes';
 import { OperationError } from '../errors';
 import { withoutUrlSecrets } from '../scrub';
 
@@ -71,13 +72,13 @@ function transportError(error: Record<string, unknown>): ServiceError {
   const name = stringOf(error.name) ?? '';
   const code = stringOf(error.code) ?? '';
   const message = stringOf(error.message) ?? '';
-  if (name === 'RequestTimeoutError' || name === 'RequestTimeout' || /^(ReadTimeout|ConnectTimeout)/.test(message)) {
-    return { code: 'RequestTimeout', message: 'the request timed out before the service answered', retryable: true };
+  if (/^RequestTimeout(Error)?$/.test(name) || /^(ReadTimeout|ConnectTimeout)/.test(message)) {
+    return { code: OWN_CODES.requestTimeout, message: 'the request timed out before the service answered', retryable: true };
   }
   if (TRANSPORT_CODES.has(code) || /socket hang up/i.test(message)) {
     return { code: code || 'ECONNRESET', message: `the connection failed (${code || 'socket hang up'})`, retryable: true };
   }
-  return { code: code || 'UnknownError', message: `the call failed without a service error (${name || 'Error'})`, retryable: false };
+  return { code: code || OWN_CODES.unknownError, message: `the call failed without a service error (${name || 'Error'})`, retryable: false };
 }
 
 function statusFromMessage(message: unknown): number | undefined {

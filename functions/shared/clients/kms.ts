@@ -7,9 +7,6 @@ export const ACS_CURRENT = 'ACSCurrent';
 export const ACS_PREVIOUS = 'ACSPrevious';
 export const ACS_PENDING = 'ACSPending';
 
-/** KMS's answer when a secret (or one of its versions) does not exist. */
-export const SECRET_NOT_FOUND = 'Forbidden.ResourceNotFound';
-
 /**
  * CreateSecret with `DKMSInstanceId`, the KMS 3.0 instance the secret goes in: the API takes it, but
  * @alicloud/kms20160120 1.2.0's request model has no field for it, so the model is extended (the field is

@@ -3,6 +3,7 @@
  * the official classes, only their one request method wrapped (`callApi` on @alicloud/openapi-core,
  * `doRequest` on @alicloud/rpc-client), so that every action of every client is paced the same way.
  */
+import { OWN_CODES } from '../codes';
 import type * as $dara from '@darabonba/typescript';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import type * as $RPC from '@alicloud/rpc-client';
@@ -58,7 +59,7 @@ export function paced<T>(limiter: RateLimiter, runtime: Timeouts | undefined, se
     const waited = Date.now() - asked;
     if (runtime?.readTimeout !== undefined && waited > 0) {
       const left = runtime.readTimeout - waited;
-      if (left <= 0) throw OperationError.of('DeadlineExceeded', `no time left for the call after waiting ${waited} ms for the shared API rate`, true);
+      if (left <= 0) throw OperationError.of(OWN_CODES.deadlineExceeded, `no time left for the call after waiting ${waited} ms for the shared API rate`, true);
       runtime.readTimeout = left;
       runtime.connectTimeout = Math.min(runtime.connectTimeout ?? left, left);
     }

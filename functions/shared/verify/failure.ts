@@ -18,8 +18,6 @@ export interface VerifyFailure {
   old: OldPasswordStatus;
 }
 
-export const VERIFY_LOGIN_FAILED = 'VerifyLoginFailed';
-
 export function verifyFailureMessage({ at, versionId, reapplied, failure, old }: VerifyFailure): string {
   return (
     `${headline(failure, at, reapplied)}; ${oldPasswordText(old, failure)}. ` +
