@@ -89,6 +89,25 @@ describe('error text', () => {
     expect(leaks(runTexts(run), generated)).toEqual([]);
   }, 30_000);
 
+  it('a refusal (the tagged instances cannot be listed) shows a service message without the URL query it echoed', async () => {
+    const cloud = await start();
+    const token = 'STS-token-that-must-not-be-shown';
+    const echo = cloud.faults.error({
+      product: 'dds',
+      action: 'DescribeDBInstances',
+      code: 'InvalidParameter',
+      message: () => `bad request: POST https://mongodb.aliyuncs.com/?Action=DescribeDBInstances&SecurityToken=${token}`,
+    });
+    const run = await h.run({ event: {}, env: { ROTATION_TARGETS: undefined, ROTATION_TAG: 'rotation=enabled' } });
+
+    expect(echo.hits).toBe(1);
+    expect(run.error).toMatchObject({ code: 'InvalidParameter', message: expect.stringContaining('https://mongodb.aliyuncs.com/?…') });
+    const refused = run.logs.find((e) => e.msg === 'invocation refused; nothing was changed');
+    expect(refused).toMatchObject([{ error: { code: 'InvalidParameter', message: expect.stringContaining('POST https://mongodb.aliyuncs.com/?…') } }]);
+    expect(runTexts(run).filter((text) => text.includes(token))).toEqual([]);
+    expect(cloud.truth.writeRequests()).toEqual([]);
+  });
+
   it('keeps it out when the call times out with the request URL in the SDK message', async () => {
     const cloud = await start();
     const hold = cloud.faults.hang({ product: 'kms', action: 'PutSecretValue', ms: 12_000, times: Infinity });
