@@ -174,10 +174,20 @@ class Session implements UserAdminSession {
   }
 }
 
+/**
+ * Node's words when a server closes the connection during the TLS handshake, as one that does not speak TLS does
+ * (it cannot read a ClientHello): trying again cannot help.
+ */
+const NO_TLS_SERVER = /before secure TLS connection was established/;
+
 /** Connecting and logging in failed: classified as the login check does. */
 function loginError(error: unknown, driver: Driver, admin: LoginCheck, scrub: Set<string>): UserAdminError {
   const failure = classify(error, driver, admin);
   const message = scrubbed(failure.message, scrub);
+  if (admin.tls?.enabled && failure.reason === 'unreachable' && NO_TLS_SERVER.test(failure.message)) {
+    const hint = 'the server closed the connection during the TLS handshake: it may not use TLS (enable SSL on the instance, or allow plain text for this target)';
+    return new UserAdminError('tls', OWN_CODES.userAdminUnreachable, `${hint}; ${message}`, false);
+  }
   switch (failure.reason) {
     case 'auth-failed':
       return new UserAdminError('login-refused', OWN_CODES.rootLoginFailed, message, false, AUTHENTICATION_FAILED);
