@@ -27,11 +27,12 @@ function expectAlternated(cloud: ReturnType<ReturnType<typeof useAppHarness>['cl
 describe('an application user rotation on an unreliable connection', () => {
   const h = useAppHarness();
 
-  it.each([
-    ['the connection dropped as createUser arrives', { kind: 'drop' as const }],
-    ['the connection dropped once createUser was applied (its answer lost: the retry finds the user and updates it)', { kind: 'drop' as const, after: true }],
-    ['createUser held past the driver timeout, then applied', { kind: 'hang' as const }],
-    ['the primary stepping down (189 PrimarySteppedDown)', { kind: 'error' as const }],
+  type Fault = { kind: 'drop' | 'hang' | 'error'; after?: boolean };
+  it.each<[string, Fault]>([
+    ['the connection dropped as createUser arrives', { kind: 'drop' }],
+    ['the connection dropped once createUser was applied (its answer lost: the retry finds the user and updates it)', { kind: 'drop', after: true }],
+    ['createUser held past the driver timeout, then applied', { kind: 'hang' }],
+    ['the primary stepping down (189 PrimarySteppedDown)', { kind: 'error' }],
   ])('retries %s, and completes', async (_, fault) => {
     const cloud = await h.start(fixture());
     const match = { instanceId: RS, command: 'createUser', times: 1 };
@@ -57,7 +58,8 @@ describe('an application user rotation on an unreliable connection', () => {
     const cloud = await h.start(fixture());
     const admin = h.connect(cloud, RS, { user: 'root', password: ROOT_PW }).db('admin');
     // A duplicate run creates the clone with the same pending password between this run's usersInfo and its createUser.
-    const racer = cloud.mongo.onCommand({ instanceId: RS, command: 'usersInfo', phase: 'after', times: 1 }, async () => {
+    const racer = cloud.mongo.onCommand({ instanceId: RS, command: 'usersInfo', phase: 'after' }, async () => {
+      racer.remove();
       const pending = labelled(cloud, RS, 'orders', 'ACSPending')!;
       await admin.command({ createUser: 'orders_clone', pwd: pending.password, roles: [] });
     });
