@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { versionIdFor } from '../../functions/shared/targets';
+import { kmsClient, kmsModels } from '../helpers/sdk';
 import { appFixture, instance, rootSecretName, userData, userSecret, userSecretName } from './fixture';
 import { forced, labelled, stagesOf, useAppHarness, userCommands } from './harness';
 
@@ -132,6 +133,32 @@ describe('alternating users', () => {
     expect(run.logs.find((e) => e.msg === 'the pending password cannot be used; staging a fresh one')).toMatchObject([
       { versionId: 'v-stale', problem: expect.stringContaining('the user ACSCurrent names, with another password') },
     ]);
+  });
+
+  it("puts only ACSCurrent's own password back when a concurrent run promoted this run's version (the engine's restore)", async () => {
+    const cloud = await start();
+    const kms = kmsClient(cloud);
+    const secret = userSecretName(RS, 'orders');
+    // The new password is refused once, so the run re-applies it; just before, a concurrent run promotes the version.
+    cloud.mongo.rejectLogins(RS, { user: 'orders_clone', times: 1 });
+    const promoter = cloud.faults.onAction({ product: 'kms', action: 'ListSecretVersionIds', nth: 3, phase: 'before' }, async () => {
+      promoter.remove();
+      const pending = await kms.getSecretValue(new kmsModels.GetSecretValueRequest({ secretName: secret, versionStage: 'ACSPending' }));
+      const stage = (versionStage: string, moveToVersion?: string, removeFromVersion?: string) =>
+        kms.updateSecretVersionStage(new kmsModels.UpdateSecretVersionStageRequest({ secretName: secret, versionStage, moveToVersion, removeFromVersion }));
+      await stage('ACSCurrent', pending.versionId);
+      await stage('ACSPending', undefined, pending.versionId);
+    });
+    const run = await h.run({ targets: [ORDERS], event: forced('restored') });
+
+    expect(promoter.hits).toBe(1);
+    expect(run.report?.results).toMatchObject([{ outcome: 'rotated' }]);
+    expect(run.logs.find((e) => e.msg === "put ACSCurrent's password back on the user it names")).toMatchObject([{ user: 'orders_clone@admin' }]);
+    const current = labelled(cloud, RS, 'orders')!;
+    expect(current.user).toBe('orders_clone');
+    expect(cloud.truth.userPassword(RS, 'orders_clone')).toBe(current.password);
+    expect(cloud.truth.userPassword(RS, 'orders')).toBe(ORDERS_PW);
+    expect(userCommands(cloud, RS).filter((c) => c !== 'usersInfo')).toEqual(['createUser', 'updateUser']);
   });
 
   it('rotates the users of a sharded cluster behind mongos, after root', async () => {

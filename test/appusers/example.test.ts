@@ -85,7 +85,8 @@ describe('the example application', () => {
       MONGODB_HOST: `${host}:${port}`,
       MONGODB_TLS: 'false',
     };
-    const { stdout } = await promisify(execFile)(join(REPO, 'node_modules', '.bin', 'tsx'), [join(REPO, 'examples', 'app-client.ts')], { cwd: REPO, env, timeout: 60_000 });
+    const { stdout, stderr } = await promisify(execFile)(join(REPO, 'node_modules', '.bin', 'tsx'), [join(REPO, 'examples', 'app-client.ts')], { cwd: REPO, env, timeout: 60_000 });
+    h.record('the example script', stdout, stderr);
     expect(stdout).toBe('logged in as orders_clone; app.orders holds 0 documents\n');
   });
 });

@@ -31,6 +31,8 @@ export interface AppHarness {
   /** `ok` or the server's code for a login as `login` on the instance, through the official driver. */
   login(instanceId: string, login: Login): Promise<'ok' | number>;
   connect: ConnectTo;
+  /** Text the test produced that the secrecy scan must cover too (e.g. a process's output). */
+  record(where: string, ...texts: string[]): void;
   /** The test stages violations on purpose: `check` asserts them after the test, which they then do not fail. */
   allowViolations(reason: string, check: (violations: Violations) => void): void;
 }
@@ -66,6 +68,7 @@ export function useAppHarness(): AppHarness {
   return {
     cloud: started,
     connect,
+    record: (where, ...texts) => watch.record(where, ...texts),
     async start(fixture, options = {}) {
       tls = options.tls ?? false;
       cloud = await watch.start({ fixture, mongoPeers: true, ...(tls && { mongoTls: PEER_TLS }) });
