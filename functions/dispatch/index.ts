@@ -1,7 +1,7 @@
 /**
  * The fleet dispatcher, an FC 3.0 function of its own (runtime nodejs20, handler `index.handler`): parse
- * the trigger → find the targets as the rotate function would → hand each target to the rotate function
- * as one asynchronous invocation. Each target then has FC's own retries and failure destination, and the
+ * the trigger → find the targets as the rotate function would → hand each instance to the rotate function
+ * as one asynchronous invocation (which rotates its root, then its application users). Each target then has FC's own retries and failure destination, and the
  * fleet is rotated by as many rotate instances as its reserved concurrency allows.
  *
  * A target's invocation carries the single-target manual event `{instanceIds:[id], rotationId, force,
@@ -20,7 +20,7 @@ import { RotationError } from '../shared/errors';
 import { type FcContext, Frame, type FrameOptions } from '../shared/frame';
 import type { Logger } from '../shared/logger';
 import type { Deadline } from '../shared/retry';
-import { type PlannedTarget, resolveTargets } from '../shared/targets';
+import { type PlannedTarget, byInstance, resolveTargets } from '../shared/targets';
 import { type Trigger, type TriggerSummary, parseTrigger, summarizeTrigger } from '../shared/trigger';
 import { type DispatchConfig, loadDispatchConfig } from './config';
 
@@ -96,7 +96,8 @@ export function createDispatchFunction(options: DispatchOptions = {}) {
       log.info('dispatch started', { trigger: summarizeTrigger(trigger), dryRun, targets: targets.length, rotateFunction: dispatch.rotateFunctionName });
 
       const handOver = (target: PlannedTarget) => dispatchTarget(target, { fc, trigger, dryRun, functionName: dispatch.rotateFunctionName, deadline, log });
-      const outcomes = await mapWithConcurrency(targets, settings.maxConcurrency, handOver);
+      // An instance is handed over once: its invocation rotates its root, then its application users.
+      const outcomes = await mapWithConcurrency(byInstance(targets).map((group) => group[0]), settings.maxConcurrency, handOver);
       const report = buildDispatchReport(trigger, dryRun, dispatch.rotateFunctionName, outcomes);
       if (report.failures.length > 0) {
         const failure = new DispatchFailedError(report);

@@ -1,12 +1,13 @@
 /**
  * The FC 3.0 function (runtime nodejs20, handler `index.handler`, initializer `index.initialize`):
- * parse the trigger → plan the targets → rotate each (up to MAX_CONCURRENCY at once) → report.
+ * parse the trigger → plan the targets → rotate each (up to MAX_CONCURRENCY instances at once; an instance's
+ * root, then its application users) → report.
  */
 import { createClients } from '../shared/clients';
 import { mapWithConcurrency } from '../shared/concurrency';
 import { type Config, loadConfig } from '../shared/config';
 import { type FcContext, Frame, type FrameOptions } from '../shared/frame';
-import { resolveTargets } from '../shared/targets';
+import { byInstance, resolveTargets } from '../shared/targets';
 import { type Trigger, parseTrigger, summarizeTrigger } from '../shared/trigger';
 import { type EngineDeps, rotateTarget } from './engine';
 import { type RotationReport, buildReport, failureOf } from './report';
@@ -68,7 +69,13 @@ export function createRotationFunction(options: HandlerOptions = {}): RotationFu
         now: frame.now,
         delays: options.delays,
       };
-      const results = await mapWithConcurrency(targets, settings.maxConcurrency, (target) => rotateTarget(target, deps));
+      // Instances in parallel; within one, root first, then its application users, who log in as root.
+      const groups = await mapWithConcurrency(byInstance(targets), settings.maxConcurrency, async (group) => {
+        const done = [];
+        for (const target of group) done.push(await rotateTarget(target, deps));
+        return done;
+      });
+      const results = groups.flat();
       const report = buildReport(trigger, dryRun, results);
       const failure = failureOf(report);
       const fields = { summary: report.summary, durationMs: frame.now() - started, apiRates: clients.rates(), report };

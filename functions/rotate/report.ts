@@ -1,6 +1,7 @@
 import { OWN_CODES } from '../shared/codes';
 import { RotationError } from '../shared/errors';
 import type { Role } from './engine/applier';
+import type { UserStrategy } from '../shared/config';
 import { type Trigger, type TriggerSummary, summarizeTrigger } from '../shared/trigger';
 
 export type Outcome = 'rotated' | 'resumed' | 'skipped' | 'planned' | 'failed';
@@ -10,9 +11,14 @@ export type Step = 'inspect' | 'stage' | 'apply' | 'settle' | 'verify' | 'promot
 export interface TargetResult {
   instanceId: string;
   secretName: string;
+  /** An application user's target only (root's results carry neither): the account, as configured... */
+  accountName?: string;
+  /** ...and how it is rotated. */
+  strategy?: UserStrategy;
   outcome: Outcome;
   /** The version rotated, resumed or planned; for a skipped target, the current one. */
   versionId?: string;
+  /** The root roles reset; none for an application user (changed over the database connection). */
   characterTypes: Role[];
   /** 1 + the number of retries of this target's calls. */
   attempts: number;

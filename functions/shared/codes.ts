@@ -34,6 +34,20 @@ export const OWN_CODES = {
   requestTimeout: 'RequestTimeout',
   /** A call failed without a service error and without a known transport code. */
   unknownError: 'UnknownError',
+  /** An application user's rotation: the instance's root secret is missing, or holds no root password. */
+  rootSecretNotFound: 'RootSecretNotFound',
+  /** An application user's rotation: root's password was refused, with the root secret's ACSCurrent and its ACSPending. */
+  rootLoginFailed: 'RootLoginFailed',
+  /** The application user to rotate, or whose roles an alternating rotation copies, does not exist. */
+  applicationUserNotFound: 'ApplicationUserNotFound',
+  /** Root may not manage the users of the database (MongoDB's 13 Unauthorized). */
+  userAdminUnauthorized: 'UserAdminUnauthorized',
+  /** The database could not be reached for user commands: the network, a timeout, TLS. */
+  userAdminUnreachable: 'UserAdminUnreachable',
+  /** A user command failed with another MongoDB error (its code and name in the message). */
+  userCommandFailed: 'UserCommandFailed',
+  /** An application user's secret holds the credential of another user, instance or authentication database. */
+  invalidSecretValue: 'InvalidSecretValue',
 } as const;
 
 /** Codes of Alibaba Cloud's services that the functions decide on (as opposed to pass through). */

@@ -28,6 +28,7 @@ export const CONFIG_VARIABLES = [
   'VERIFY_WAIT_SECONDS',
   'VERIFY_TLS',
   'VERIFY_TLS_CA_FILE',
+  'ALLOW_PLAINTEXT_USER_ADMIN',
 ] as const;
 
 export type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -36,15 +37,44 @@ export type Env = Readonly<Record<string, string | undefined>>;
 /** The only account ResetAccountPassword can reset. */
 export const ROOT_ACCOUNT = 'root';
 
-export interface RotationTarget {
+/** How an application user is rotated (docs/design.md §9). */
+export const USER_STRATEGIES = ['alternating', 'single'] as const;
+export type UserStrategy = (typeof USER_STRATEGIES)[number];
+/** The second user of an alternating pair is the first's name with this suffix. */
+export const CLONE_SUFFIX = '_clone';
+
+interface TargetBase {
   instanceId: string;
   secretName: string;
+  /** `host:port` to connect to instead of the address DescribeDBInstanceAttribute gives. */
+  connectionHost?: string;
+}
+
+/** The instance's root account, reset through ResetAccountPassword. */
+export interface RootTarget extends TargetBase {
   accountName: typeof ROOT_ACCOUNT;
   /** Overrides VERIFY_LOGIN for this target. */
   verify?: boolean;
-  /** `host:port` to log in to instead of the address DescribeDBInstanceAttribute gives. */
-  connectionHost?: string;
+  strategy?: undefined;
 }
+
+/** A MongoDB user of the instance, changed over the database connection as root (docs/design.md §9). */
+export interface ApplicationUserTarget extends TargetBase {
+  /** The user, or for `alternating` the first of the pair `<accountName>`, `<accountName>_clone`. */
+  accountName: string;
+  /** The database the user is defined on (its authSource). */
+  authDatabase: string;
+  strategy: UserStrategy;
+  /** The instance's root secret: its ACSCurrent (ACSPending once, after a refused login) is how the function logs in as root. */
+  rootSecretName: string;
+  /** What lets user commands go without TLS (the target's "allowPlaintext", or ALLOW_PLAINTEXT_USER_ADMIN); unset: TLS. */
+  plaintextAllowedBy?: 'allowPlaintext' | 'ALLOW_PLAINTEXT_USER_ADMIN';
+  verify?: undefined;
+}
+
+export type RotationTarget = RootTarget | ApplicationUserTarget;
+
+export const isApplicationUser = (target: RotationTarget): target is ApplicationUserTarget => target.strategy !== undefined;
 
 /** The login check before promotion (design §3, step 5). */
 export interface VerifyLoginConfig {
@@ -90,6 +120,8 @@ export interface Config {
   /** DDS_QPS, KMS_QPS: the API rate each product allows this function. Unset: found out by slowing down when throttled. */
   apiRates: { dds?: number; kms?: number };
   verifyLogin: VerifyLoginConfig;
+  /** ALLOW_PLAINTEXT_USER_ADMIN: application users' user commands may go without TLS (logged as a warning). */
+  allowPlaintextUserAdmin: boolean;
 }
 
 export { ConfigError };
@@ -105,13 +137,20 @@ const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
 const KMS_INSTANCE = /^kst-[a-z0-9]{1,60}$/;
 /** FC's environment holds 4 KB in all; a targets file in the code package may be larger, up to this. */
 const MAX_TARGETS_FILE_BYTES = 1024 * 1024;
-const TARGET_FIELDS = ['instanceId', 'secretName', 'accountName', 'verify', 'connectionHost'];
+const ROOT_TARGET_FIELDS = ['instanceId', 'secretName', 'accountName', 'verify', 'connectionHost'];
+const USER_TARGET_FIELDS = ['instanceId', 'secretName', 'accountName', 'authDatabase', 'strategy', 'connectionHost', 'allowPlaintext'];
+const TARGET_FIELDS = [...new Set([...ROOT_TARGET_FIELDS, ...USER_TARGET_FIELDS])];
+/** A MongoDB user name as a secret name can carry it (SECRET_NAME_TEMPLATE's {accountName}). */
+const ACCOUNT_NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
+/** A database name MongoDB accepts for users (not `local`, no `$external`: users with passwords). */
+const AUTH_DATABASE = /^[A-Za-z0-9_-]{1,64}$/;
+const DEFAULT_AUTH_DATABASE = 'admin';
 
 const EXAMPLES: Record<ConfigVariable, string> = {
   ROTATION_TARGETS: '[{"instanceId":"dds-bp1a2b3c4d5e6f7g","secretName":"mongodb/dds-bp1a2b3c4d5e6f7g/root"}]',
   ROTATION_TARGETS_FILE: '/code/targets.json',
   ROTATION_TAG: 'rotation=enabled',
-  SECRET_NAME_TEMPLATE: 'mongodb/{instanceId}/root',
+  SECRET_NAME_TEMPLATE: 'mongodb/{instanceId}/{accountName}',
   ROTATION_INTERVAL_DAYS: '30',
   PASSWORD_LENGTH: '32',
   MAX_CONCURRENCY: '4',
@@ -131,6 +170,7 @@ const EXAMPLES: Record<ConfigVariable, string> = {
   VERIFY_WAIT_SECONDS: '30',
   VERIFY_TLS: 'true',
   VERIFY_TLS_CA_FILE: '/code/ApsaraDB-CA-Chain.pem',
+  ALLOW_PLAINTEXT_USER_ADMIN: 'false',
 };
 
 const DEFAULT_COOLDOWN_MINUTES = 15;
@@ -156,9 +196,10 @@ export function loadConfig(env: Env): Config {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
   };
-  const secretNameTemplate = parseTemplate(read('SECRET_NAME_TEMPLATE') ?? 'mongodb/{instanceId}/root');
+  const secretNameTemplate = parseTemplate(read('SECRET_NAME_TEMPLATE') ?? DEFAULT_SECRET_NAME_TEMPLATE);
   const rotationTag = parseTag(read('ROTATION_TAG'));
-  const targets = parseTargets(targetsSource(read), secretNameTemplate, rotationTag !== undefined);
+  const allowPlaintextUserAdmin = parseBoolean('ALLOW_PLAINTEXT_USER_ADMIN', read('ALLOW_PLAINTEXT_USER_ADMIN'), false);
+  const targets = parseTargets(targetsSource(read), { template: secretNameTemplate, hasTag: rotationTag !== undefined, allowPlaintextUserAdmin });
   const createMissingSecrets = parseBoolean('CREATE_MISSING_SECRETS', read('CREATE_MISSING_SECRETS'), false);
   const config: Config = {
     targets,
@@ -190,7 +231,8 @@ export function loadConfig(env: Env): Config {
       fc: parseEndpoint('ROTATION_FC_ENDPOINT', read('ROTATION_FC_ENDPOINT')),
     },
     apiRates: { dds: parseRate('DDS_QPS', read('DDS_QPS')), kms: parseRate('KMS_QPS', read('KMS_QPS')) },
-    verifyLogin: parseVerifyLogin(read),
+    verifyLogin: parseVerifyLogin(read, targets),
+    allowPlaintextUserAdmin,
   };
   if (rotationTag) config.rotationTag = rotationTag;
   const kmsInstanceId = parseKmsInstanceId(read('KMS_INSTANCE_ID'), createMissingSecrets);
@@ -203,9 +245,12 @@ export function loadConfig(env: Env): Config {
   return config;
 }
 
-/** The secret name SECRET_NAME_TEMPLATE gives an instance. */
-export function secretNameFor(template: string, instanceId: string): string {
-  return template.replaceAll('{instanceId}', instanceId);
+/** `{accountName}` is `root` for root targets, which makes this default name root secrets as before. */
+export const DEFAULT_SECRET_NAME_TEMPLATE = 'mongodb/{instanceId}/{accountName}';
+
+/** The secret name SECRET_NAME_TEMPLATE gives an instance's account (root unless named). */
+export function secretNameFor(template: string, instanceId: string, accountName: string = ROOT_ACCOUNT): string {
+  return template.replaceAll('{instanceId}', instanceId).replaceAll('{accountName}', accountName);
 }
 
 function parseTemplate(template: string): string {
@@ -251,7 +296,14 @@ function readTargetsFile(path: string): string {
   return text;
 }
 
-function parseTargets(source: TargetsSource, template: string, hasTag: boolean): RotationTarget[] {
+interface TargetDefaults {
+  template: string;
+  hasTag: boolean;
+  allowPlaintextUserAdmin: boolean;
+}
+
+function parseTargets(source: TargetsSource, defaults: TargetDefaults): RotationTarget[] {
+  const { hasTag } = defaults;
   const { json, file } = source;
   if (json === undefined) {
     if (hasTag) return [];
@@ -267,10 +319,65 @@ function parseTargets(source: TargetsSource, template: string, hasTag: boolean):
   }
   if (!Array.isArray(parsed)) failTargets(source, `must be a JSON array of targets${got}`);
   if (parsed.length === 0 && !hasTag) failTargets(source, 'is an empty array and ROTATION_TAG is not set: there is nothing to rotate');
-  const targets = parsed.map((item, index) => parseTarget(item, index, template, source));
-  rejectDuplicates(targets.map((t) => t.instanceId), 'instanceId', source);
+  const parsedTargets = parsed.map((item, index) => parseTarget(item, index, defaults.template, source));
+  const targets = withRootSecrets(parsedTargets, defaults);
+  rejectDuplicateAccounts(targets, source);
   rejectDuplicates(targets.map((t) => t.secretName), 'secretName', source);
+  rejectRootSecretsAsUserSecrets(targets, source);
   return targets;
+}
+
+/** A target as parsed: an application user's root secret and TLS are settled once every target is read. */
+type ParsedTarget = RootTarget | Omit<ApplicationUserTarget, 'rootSecretName' | 'plaintextAllowedBy'> & { allowPlaintext?: boolean };
+
+/**
+ * The root secret an application user's rotation logs in with: the instance's root target's secretName if one is
+ * configured, else SECRET_NAME_TEMPLATE's name for root (as discovery names it).
+ */
+function withRootSecrets(targets: ParsedTarget[], defaults: TargetDefaults): RotationTarget[] {
+  const rootSecrets = new Map(targets.flatMap((t) => (t.strategy === undefined ? [[t.instanceId, t.secretName] as const] : [])));
+  return targets.map((parsed): RotationTarget => {
+    if (parsed.strategy === undefined) return parsed;
+    const { allowPlaintext, ...target } = parsed;
+    const rootSecretName = rootSecrets.get(target.instanceId) ?? secretNameFor(defaults.template, target.instanceId);
+    const plaintextAllowedBy: ApplicationUserTarget['plaintextAllowedBy'] = allowPlaintext
+      ? 'allowPlaintext'
+      : defaults.allowPlaintextUserAdmin
+        ? 'ALLOW_PLAINTEXT_USER_ADMIN'
+        : undefined;
+    return { ...target, rootSecretName, ...(plaintextAllowedBy && { plaintextAllowedBy }) };
+  });
+}
+
+/** One target per account of an instance. */
+function rejectDuplicateAccounts(targets: RotationTarget[], source: TargetsSource): void {
+  const seen = new Set<string>();
+  for (const { instanceId, accountName } of targets) {
+    const key = `${instanceId}\n${accountName}`;
+    if (seen.has(key)) {
+      failTargets(source, `names instanceId ${showValue(instanceId)} twice for accountName ${showValue(accountName)}; each account of an instance is one target`);
+    }
+    seen.add(key);
+  }
+}
+
+/** An application user's secret is never the secret root logs in with, of its instance or another. */
+function rejectRootSecretsAsUserSecrets(targets: RotationTarget[], source: TargetsSource): void {
+  const rootSecrets = new Map<string, string>();
+  for (const target of targets) rootSecrets.set(isApplicationUser(target) ? target.rootSecretName : target.secretName, target.instanceId);
+  for (const target of targets) {
+    if (!isApplicationUser(target) || !rootSecrets.has(target.secretName)) continue;
+    failTargets(
+      source,
+      `${describeTarget(target)} has secretName ${showValue(target.secretName)}, the root secret of ${rootSecrets.get(target.secretName)}: ` +
+        `give the application user a secret of its own, e.g. ${showValue(secretNameFor(DEFAULT_SECRET_NAME_TEMPLATE, target.instanceId, target.accountName))}`,
+    );
+  }
+}
+
+/** How a message names an application-user target. */
+function describeTarget(target: { instanceId: string; accountName: string }): string {
+  return `the target ${showValue(target.instanceId)} accountName ${showValue(target.accountName)}`;
 }
 
 /** Where JSON.parse stopped, as line and column (its own message may quote the text). */
@@ -281,7 +388,7 @@ function jsonErrorPlace(text: string, message: string): string {
   return ` (line ${before.split('\n').length}, column ${before.length - before.lastIndexOf('\n')})`;
 }
 
-function parseTarget(item: unknown, index: number, template: string, source: TargetsSource): RotationTarget {
+function parseTarget(item: unknown, index: number, template: string, source: TargetsSource): ParsedTarget {
   const at = `item ${index}`;
   const fail: (problem: string) => never = (problem) => failTargets(source, problem);
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
@@ -292,24 +399,69 @@ function parseTarget(item: unknown, index: number, template: string, source: Tar
   if (unknown.length > 0) {
     fail(`${at} has unknown field ${showValue(unknown[0])}; the fields are ${TARGET_FIELDS.join(', ')}`);
   }
-  const { instanceId, secretName, accountName } = fields;
+  const { instanceId, accountName = ROOT_ACCOUNT } = fields;
   if (typeof instanceId !== 'string' || !INSTANCE_ID.test(instanceId)) {
     fail(`${at} needs "instanceId", an instance id such as "dds-bp1a2b3c4d5e6f7g", got ${describe(instanceId)}`);
   }
-  const name = secretName ?? secretNameFor(template, instanceId);
-  if (typeof name !== 'string' || !SECRET_NAME.test(name) || name.startsWith('acs/')) {
-    fail(`${at} "secretName" must be a KMS secret name (up to 192 letters, digits and _/+=.@-, not starting acs/), got ${describe(name)}`);
+  if (typeof accountName !== 'string' || !ACCOUNT_NAME.test(accountName)) {
+    fail(`${at} "accountName" must be "root" or the name of a MongoDB user (up to 64 letters, digits and _.@-), got ${describe(accountName)}`);
   }
-  if (accountName !== undefined && accountName !== ROOT_ACCOUNT) {
-    fail(`${at} "accountName" can only be "root" (ResetAccountPassword resets root only), got ${describe(accountName)}`);
-  }
-  const target: RotationTarget = { instanceId, secretName: name, accountName: ROOT_ACCOUNT };
-  if (fields.verify !== undefined) {
-    if (typeof fields.verify !== 'boolean') fail(`${at} "verify" must be true or false, got ${describe(fields.verify)}`);
-    target.verify = fields.verify;
-  }
+  const target = accountName === ROOT_ACCOUNT ? parseRootTarget(fields, instanceId, at, source) : parseUserTarget(fields, instanceId, accountName, at, source);
+  target.secretName = parseSecretName(fields.secretName, target, template, at, source);
   if (fields.connectionHost !== undefined) target.connectionHost = parseTargetConnectionHost(fields.connectionHost, at, source);
   return target;
+}
+
+function parseRootTarget(fields: Record<string, unknown>, instanceId: string, at: string, source: TargetsSource): RootTarget {
+  const userField = ['strategy', 'authDatabase', 'allowPlaintext'].find((field) => fields[field] !== undefined);
+  if (userField !== undefined) {
+    failTargets(
+      source,
+      `${at} (${showValue(instanceId)}, accountName "root") has ${showValue(userField)}, a field of application users: root is reset through ResetAccountPassword, ` +
+        `one user, over the API; remove ${showValue(userField)}, or name the application user in "accountName"`,
+    );
+  }
+  const target: RootTarget = { instanceId, secretName: '', accountName: ROOT_ACCOUNT };
+  if (fields.verify !== undefined) {
+    if (typeof fields.verify !== 'boolean') failTargets(source, `${at} "verify" must be true or false, got ${describe(fields.verify)}`);
+    target.verify = fields.verify;
+  }
+  return target;
+}
+
+function parseUserTarget(fields: Record<string, unknown>, instanceId: string, accountName: string, at: string, source: TargetsSource): ParsedTarget {
+  const named = `${at} (${describeTarget({ instanceId, accountName })})`;
+  const fail: (problem: string) => never = (problem) => failTargets(source, `${named} ${problem}`);
+  if (fields.verify !== undefined) fail('has "verify": application users are always verified by logging in as the rotated user before promotion; remove "verify"');
+  const { strategy = 'alternating', authDatabase = DEFAULT_AUTH_DATABASE, allowPlaintext } = fields;
+  if (typeof strategy !== 'string' || !(USER_STRATEGIES as readonly string[]).includes(strategy)) {
+    fail(`"strategy" must be "alternating" (two users, no application ever refused) or "single" (one user), got ${describe(strategy)}`);
+  }
+  if (strategy === 'alternating' && accountName.endsWith(CLONE_SUFFIX)) {
+    fail(`"accountName" ends in ${CLONE_SUFFIX}: name the first user of the pair (${showValue(accountName.slice(0, -CLONE_SUFFIX.length))}); the function pairs it with <name>${CLONE_SUFFIX}`);
+  }
+  if (typeof authDatabase !== 'string' || !AUTH_DATABASE.test(authDatabase) || authDatabase === 'local') {
+    fail(`"authDatabase" must be the database the user is defined on (letters, digits, _ and -, not local), such as "admin", got ${describe(authDatabase)}`);
+  }
+  if (allowPlaintext !== undefined && typeof allowPlaintext !== 'boolean') fail(`"allowPlaintext" must be true or false, got ${describe(allowPlaintext)}`);
+  return { instanceId, secretName: '', accountName, authDatabase, strategy: strategy as UserStrategy, ...(allowPlaintext === true && { allowPlaintext }) };
+}
+
+/** The target's own secretName, else SECRET_NAME_TEMPLATE's, which for an application user must name the account. */
+function parseSecretName(given: unknown, target: ParsedTarget, template: string, at: string, source: TargetsSource): string {
+  const user = target.strategy !== undefined;
+  if (given === undefined && user && !template.includes('{accountName}')) {
+    failTargets(
+      source,
+      `${at} (${describeTarget(target)}) has no "secretName" and SECRET_NAME_TEMPLATE ${showValue(template)} has no {accountName}, so it would name the root secret: ` +
+        `give the target its "secretName", or put {accountName} in SECRET_NAME_TEMPLATE (e.g. ${DEFAULT_SECRET_NAME_TEMPLATE})`,
+    );
+  }
+  const name = given ?? secretNameFor(template, target.instanceId, target.accountName);
+  if (typeof name !== 'string' || !SECRET_NAME.test(name) || name.startsWith('acs/')) {
+    failTargets(source, `${at} "secretName" must be a KMS secret name (up to 192 letters, digits and _/+=.@-, not starting acs/), got ${describe(name)}`);
+  }
+  return name;
 }
 
 function parseTargetConnectionHost(value: unknown, at: string, source: TargetsSource): string {
@@ -342,10 +494,14 @@ function describe(value: unknown): string {
   return typeof value === 'string' ? showValue(value) : `a ${value === null ? 'null' : typeof value}`;
 }
 
-function parseVerifyLogin(read: (name: ConfigVariable) => string | undefined): VerifyLoginConfig {
+function parseVerifyLogin(read: (name: ConfigVariable) => string | undefined, targets: RotationTarget[]): VerifyLoginConfig {
   const tls = parseBoolean('VERIFY_TLS', read('VERIFY_TLS'), VERIFY_LOGIN_DEFAULTS.tls.enabled);
   const caFile = read('VERIFY_TLS_CA_FILE');
-  if (caFile !== undefined && !tls) fail('VERIFY_TLS_CA_FILE', `is set but VERIFY_TLS is not true: set VERIFY_TLS=true to use it, or unset it`);
+  // Application users' user commands go over TLS (unless allowed otherwise), with this CA file when it is set.
+  const usersOverTls = targets.some((t) => isApplicationUser(t) && t.plaintextAllowedBy === undefined);
+  if (caFile !== undefined && !tls && !usersOverTls) {
+    fail('VERIFY_TLS_CA_FILE', `is set but VERIFY_TLS is not true: set VERIFY_TLS=true to use it, or unset it`);
+  }
   const verify: VerifyLoginConfig = {
     enabled: parseBoolean('VERIFY_LOGIN', read('VERIFY_LOGIN'), VERIFY_LOGIN_DEFAULTS.enabled),
     timeoutMs: parseInteger('VERIFY_TIMEOUT_MS', read('VERIFY_TIMEOUT_MS'), VERIFY_LOGIN_DEFAULTS.timeoutMs, 500, 60_000),

@@ -4,15 +4,15 @@ import { OWN_CODES, isInstanceNotFound } from './codes';
 import { RefusalError } from './errors';
 import type DdsClient from './clients/dds';
 import * as $Dds from './clients/dds';
-import { type Config, type RotationTarget, ROOT_ACCOUNT, secretNameFor } from './config';
+import { type ApplicationUserTarget, type Config, type RootTarget, type RotationTarget, ROOT_ACCOUNT, isApplicationUser, secretNameFor } from './config';
 import type { Logger } from './logger';
 import { mapWithConcurrency } from './concurrency';
 import type { Deadline } from './retry';
 import { callService } from './call';
 import type { Trigger } from './trigger';
 
-/** A target as this run will treat it. */
-export interface PlannedTarget extends RotationTarget {
+/** What planning adds to a target: how this run treats it. */
+export interface Planning {
   /** The KMS VersionId this trigger stages for this target. */
   versionId: string;
   /** Rotate whatever the age of the current secret... */
@@ -26,8 +26,13 @@ export interface PlannedTarget extends RotationTarget {
   inspected?: { instance: $Dds.DBInstanceAttribute; addresses: boolean };
 }
 
-/** A target found while planning, with what was read about it. */
-export type FoundTarget = RotationTarget & Pick<PlannedTarget, 'inspected'>;
+/** A target as this run will treat it. */
+export type PlannedTarget = RotationTarget & Planning;
+export type PlannedRootTarget = RootTarget & Planning;
+export type PlannedUserTarget = ApplicationUserTarget & Planning;
+
+/** A target found while planning (discovery finds root targets only), with what was read about it. */
+export type FoundTarget = RootTarget & Pick<Planning, 'inspected'>;
 
 /** The run names an instance that is not a target: refused before anything is read or written. */
 export class PlanError extends RefusalError {
@@ -41,11 +46,13 @@ export class PlanError extends RefusalError {
 /**
  * `r-` + the first 24 hex digits of SHA-256 over `${trigger identity}\n${instanceId}`, where the identity
  * is `timer\n<triggerName>\n<triggerTime>`, `event\n<source>\n<id>` or `manual\n<rotationId, else the FC
- * request id>` (trigger.ts).
+ * request id>` (trigger.ts); an application user's adds `\n<accountName>`, so that each account's version says
+ * whose it is.
  * Nothing comes from the clock, so a redelivered trigger finds the version it staged before.
  */
-export function versionIdFor(identity: string, instanceId: string): string {
-  return `r-${sha256Hex(`${identity}\n${instanceId}`).slice(0, 24)}`;
+export function versionIdFor(identity: string, instanceId: string, accountName: string = ROOT_ACCOUNT): string {
+  const account = accountName === ROOT_ACCOUNT ? '' : `\n${accountName}`;
+  return `r-${sha256Hex(`${identity}\n${instanceId}${account}`).slice(0, 24)}`;
 }
 
 /**
@@ -159,12 +166,13 @@ function inspectionOf(summary: $Dds.DBInstanceSummary): $Dds.DBInstanceAttribute
 }
 
 /**
- * The targets a trigger asks for: ROTATION_TARGETS in order, then discovered instances not among them.
- * Instances the trigger names must all be targets.
+ * The targets a trigger asks for: ROTATION_TARGETS in order, then discovered instances whose root is not among
+ * them; each instance's root target first, then its application users (see byInstance). Instances the trigger
+ * names must all be targets.
  */
 export function planTargets(config: Config, trigger: Trigger, discovered: FoundTarget[] = []): PlannedTarget[] {
-  const configured = new Set(config.targets.map((t) => t.instanceId));
-  const all = [...config.targets, ...discovered.filter((t) => !configured.has(t.instanceId))];
+  const configuredRoots = new Set(config.targets.filter((t) => !isApplicationUser(t)).map((t) => t.instanceId));
+  const all = rootsFirst([...config.targets, ...discovered.filter((t) => !configuredRoots.has(t.instanceId))]);
   const wanted = trigger.request.instanceIds;
   if (wanted) {
     const known = new Set(all.map((t) => t.instanceId));
@@ -180,10 +188,31 @@ export function planTargets(config: Config, trigger: Trigger, discovered: FoundT
     .filter((target) => !wanted || wanted.includes(target.instanceId))
     .map((target) => ({
       ...target,
-      versionId: versionIdFor(trigger.identity, target.instanceId),
+      versionId: versionIdFor(trigger.identity, target.instanceId, target.accountName),
       force: trigger.request.force,
       ...(trigger.request.ignoreCooldown && { ignoreCooldown: true }),
     }));
+}
+
+/** The targets in the order of their instances' first appearance, each instance's root target before its application users. */
+function rootsFirst<T extends RotationTarget>(targets: T[]): T[] {
+  return byInstance(targets).flat();
+}
+
+/**
+ * The targets grouped by instance, in the order of the instances' first appearance; in each group the root target
+ * comes first, then the application users in their order. A run rotates the groups in parallel and each group in
+ * order: an application user's rotation logs in as root, so it follows root's, never runs beside it.
+ */
+export function byInstance<T extends RotationTarget>(targets: T[]): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const target of targets) {
+    const group = groups.get(target.instanceId) ?? [];
+    if (isApplicationUser(target)) group.push(target);
+    else group.unshift(target);
+    groups.set(target.instanceId, group);
+  }
+  return [...groups.values()];
 }
 
 function sha256Hex(text: string): string {

@@ -59,8 +59,11 @@ export function printText(outcome: InvokeOutcome, functionName: string): Printed
 function reportText(report: RotationReport, requestId: string): string {
   const request = requestId === report.rotationId ? '' : `; request id ${requestId}`;
   const lines = [printable(`Rotation ${report.rotationId}: ${describeTrigger(report.trigger)}${report.dryRun ? ' (dry run: nothing was changed)' : ''}${request}`)];
+  // An account column when application users are among the targets: which user, and how it is rotated.
+  const accounts = report.results.some((result) => result.accountName !== undefined);
+  const columns = ['instance', ...(accounts ? ['account'] : []), 'roles', 'outcome', 'version', 'attempts', 'duration', 'note'];
   if (report.results.length === 0) lines.push('  no target to rotate');
-  else lines.push(...table(['instance', 'roles', 'outcome', 'version', 'attempts', 'duration', 'note'], report.results.map(resultCells)));
+  else lines.push(...table(columns, report.results.map((result) => resultCells(result, accounts))));
   const summary = Object.entries(report.summary).map(([outcome, count]) => `${count} ${outcome}`);
   lines.push(`  summary: ${summary.join(', ')}`);
   return `${lines.join('\n')}\n`;
@@ -84,10 +87,12 @@ function describeTrigger(trigger: TriggerSummary): string {
 
 const reasonOf = (reason: string | undefined) => (reason === undefined ? '' : `: ${JSON.stringify(shorten(reason, 80))}`);
 
-function resultCells(result: RotationReport['results'][number]): string[] {
+function resultCells(result: RotationReport['results'][number], accounts: boolean): string[] {
   const note = result.error ? `${result.error.code}: ${result.error.message}${result.error.requestId ? ` (request id ${result.error.requestId})` : ''}` : (result.reason ?? '');
+  const account = result.accountName === undefined ? 'root' : `${printable(result.accountName)} (${printable(result.strategy ?? '?')})`;
   return [
     printable(result.instanceId),
+    ...(accounts ? [account] : []),
     result.characterTypes.join('+') || '-',
     result.outcome,
     printable(result.versionId ?? '-'),

@@ -10,7 +10,7 @@ import * as $Dds from '../../functions/shared/clients/dds';
 import { type ServiceError, toServiceError } from '../../functions/shared/clients/errors';
 import { $Kms } from '../../functions/shared/clients/kms';
 import { mapWithConcurrency } from '../../functions/shared/concurrency';
-import type { Config } from '../../functions/shared/config';
+import { type Config, isApplicationUser } from '../../functions/shared/config';
 import { Logger } from '../../functions/shared/logger';
 import { Deadline, withRetry } from '../../functions/shared/retry';
 import { discoverTargets } from '../../functions/shared/targets';
@@ -76,7 +76,8 @@ export class DiscoveryError extends Error {
 export async function readFleet(config: Config, clients: Pick<Clients, 'dds' | 'kms'>, regionId: string, options: ReadOptions): Promise<TargetRead[]> {
   const listed = await listTagged(config, clients.dds, regionId, options);
   const targets: StatusTarget[] = config.targets.map((t) => ({ instanceId: t.instanceId, secretName: t.secretName, source: 'ROTATION_TARGETS' }));
-  const configured = new Set(targets.map((t) => t.instanceId));
+  // An instance whose root is not configured (only its application users are) is still a tagged root target.
+  const configured = new Set(config.targets.filter((t) => !isApplicationUser(t)).map((t) => t.instanceId));
   for (const found of listed.values()) if (!configured.has(found.target.instanceId)) targets.push(found.target);
 
   let read = 0;

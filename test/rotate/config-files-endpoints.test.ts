@@ -51,8 +51,8 @@ describe('ROTATION_TARGETS_FILE', () => {
       const path = file('bad.json', content);
       return configProblem({ ROTATION_TARGETS_FILE: path }).replaceAll(path, '<file>');
     };
-    expect(problem('[{"instanceId":"dds-a"},\n {"instanceId":"dds-b","accountName":"admin"}]')).toBe(
-      'ROTATION_TARGETS_FILE "<file>": item 1 "accountName" can only be "root" (ResetAccountPassword resets root only), got "admin"; for example ROTATION_TARGETS_FILE=/code/targets.json',
+    expect(problem('[{"instanceId":"dds-a"},\n {"instanceId":"dds-b","accountName":"root","strategy":"single"}]')).toBe(
+      'ROTATION_TARGETS_FILE "<file>": item 1 ("dds-b", accountName "root") has "strategy", a field of application users: root is reset through ResetAccountPassword, one user, over the API; remove "strategy", or name the application user in "accountName"; for example ROTATION_TARGETS_FILE=/code/targets.json',
     );
     expect(problem('[{"instanceId":"dds-a"},{"instanceID":"dds-b"}]')).toMatch(/^ROTATION_TARGETS_FILE "<file>": item 1 has unknown field "instanceID"/);
     expect(problem('[{"instanceId":"dds-a"},{"instanceId":"dds-a","secretName":"x"}]')).toMatch(/^ROTATION_TARGETS_FILE "<file>": names instanceId "dds-a" twice/);

@@ -12,7 +12,7 @@ describe('configuration', () => {
     const config = loadConfig({ ROTATION_TARGETS: TARGETS });
     expect(config).toEqual({
       targets: [{ instanceId: 'dds-bp1a2b3c4d5e6f7g', secretName: 'mongodb/dds-bp1a2b3c4d5e6f7g/root', accountName: 'root' }],
-      secretNameTemplate: 'mongodb/{instanceId}/root',
+      secretNameTemplate: 'mongodb/{instanceId}/{accountName}',
       rotationIntervalDays: 30,
       passwordLength: 32,
       maxConcurrency: 4,
@@ -23,6 +23,7 @@ describe('configuration', () => {
       endpoints: { dds: undefined, kms: undefined, fc: undefined },
       apiRates: { dds: undefined, kms: undefined },
       verifyLogin: { enabled: false, timeoutMs: 5000, waitMs: 30_000, tls: { enabled: false } },
+      allowPlaintextUserAdmin: false,
     });
     expect(endpointFor('dds', config, 'cn-shanghai')).toEqual({ host: 'mongodb.aliyuncs.com', protocol: 'https' });
     expect(endpointFor('dds', config, 'ap-southeast-1')).toEqual({ host: 'mongodb.ap-southeast-1.aliyuncs.com', protocol: 'https' });
@@ -51,6 +52,7 @@ describe('configuration', () => {
       VERIFY_TLS: 'true',
       DDS_QPS: '20',
       KMS_QPS: '2.5',
+      ALLOW_PLAINTEXT_USER_ADMIN: 'true',
     });
     expect(config).toMatchObject({
       targets: [
@@ -74,12 +76,13 @@ describe('configuration', () => {
       },
       verifyLogin: { enabled: true, timeoutMs: 2500, waitMs: 30_000, tls: { enabled: true } },
       apiRates: { dds: 20, kms: 2.5 },
+      allowPlaintextUserAdmin: true,
     });
     expect([...CONFIG_VARIABLES].sort()).toEqual(
       [
         'ROTATION_TARGETS', 'ROTATION_TARGETS_FILE', 'ROTATION_TAG', 'SECRET_NAME_TEMPLATE', 'ROTATION_INTERVAL_DAYS', 'PASSWORD_LENGTH',
         'MAX_CONCURRENCY', 'EVENT_SOURCES', 'DRY_RUN', 'CREATE_MISSING_SECRETS', 'KMS_INSTANCE_ID', 'FORCED_ROTATION_COOLDOWN_MINUTES', 'ALIBABA_CLOUD_REGION_ID', 'DDS_ENDPOINT', 'KMS_ENDPOINT', 'ROTATION_FC_ENDPOINT',
-        'VERIFY_LOGIN', 'VERIFY_TIMEOUT_MS', 'VERIFY_WAIT_SECONDS', 'VERIFY_TLS', 'VERIFY_TLS_CA_FILE', 'DDS_QPS', 'KMS_QPS',
+        'VERIFY_LOGIN', 'VERIFY_TIMEOUT_MS', 'VERIFY_WAIT_SECONDS', 'VERIFY_TLS', 'VERIFY_TLS_CA_FILE', 'DDS_QPS', 'KMS_QPS', 'ALLOW_PLAINTEXT_USER_ADMIN',
       ].sort(),
     );
   });
@@ -109,7 +112,7 @@ describe('configuration', () => {
     [{ CREATE_MISSING_SECRETS: '1' }, 'CREATE_MISSING_SECRETS must be true or false, got "1"; for example CREATE_MISSING_SECRETS=false'],
     [{ ALIBABA_CLOUD_REGION_ID: 'Hangzhou' }, 'ALIBABA_CLOUD_REGION_ID must be a region id, got "Hangzhou"; for example ALIBABA_CLOUD_REGION_ID=cn-hangzhou'],
     [{ ROTATION_TAG: 'enabled' }, 'ROTATION_TAG must be key=value, got "enabled"; for example ROTATION_TAG=rotation=enabled'],
-    [{ SECRET_NAME_TEMPLATE: 'mongodb/root' }, 'SECRET_NAME_TEMPLATE must contain {instanceId}, got "mongodb/root"; for example SECRET_NAME_TEMPLATE=mongodb/{instanceId}/root'],
+    [{ SECRET_NAME_TEMPLATE: 'mongodb/root' }, 'SECRET_NAME_TEMPLATE must contain {instanceId}, got "mongodb/root"; for example SECRET_NAME_TEMPLATE=mongodb/{instanceId}/{accountName}'],
     [{ EVENT_SOURCES: 'acs.sas,,x' }, 'EVENT_SOURCES must be a comma-separated list of event sources, got "" in "acs.sas,,x"; for example EVENT_SOURCES=acs.actiontrail,acs.sas'],
     [{ KMS_ENDPOINT: 'ftp://kms.example.com' }, 'KMS_ENDPOINT must use http or https, got "ftp://kms.example.com"; for example KMS_ENDPOINT=kms.cn-hangzhou.aliyuncs.com'],
     [{ DDS_ENDPOINT: 'https://mongodb.example.com/v1' }, 'DDS_ENDPOINT must be a scheme and host only (no path, query or user), got "https://mongodb.example.com/v1"; for example DDS_ENDPOINT=mongodb.cn-hangzhou.aliyuncs.com'],
@@ -124,7 +127,7 @@ describe('configuration', () => {
     ['[{"instanceID":"dds-a"}]', /^ROTATION_TARGETS item 0 has unknown field "instanceID"; the fields are instanceId, secretName, accountName/],
     ['[{"instanceId":"DDS A"}]', /^ROTATION_TARGETS item 0 needs "instanceId", an instance id such as "dds-bp1a2b3c4d5e6f7g", got "DDS A"/],
     ['[{"instanceId":"dds-a","secretName":"acs/x"}]', /^ROTATION_TARGETS item 0 "secretName" must be a KMS secret name/],
-    ['[{"instanceId":"dds-a","accountName":"admin"}]', /^ROTATION_TARGETS item 0 "accountName" can only be "root"/],
+    ['[{"instanceId":"dds-a","accountName":"bad name"}]', /^ROTATION_TARGETS item 0 "accountName" must be "root" or the name of a MongoDB user/],
     ['[{"instanceId":"dds-a"},{"instanceId":"dds-a","secretName":"other"}]', /^ROTATION_TARGETS names instanceId "dds-a" twice/],
     ['[{"instanceId":"dds-a","secretName":"s"},{"instanceId":"dds-b","secretName":"s"}]', /^ROTATION_TARGETS names secretName "s" twice/],
   ])('checks ROTATION_TARGETS %s', (targets, message) => {

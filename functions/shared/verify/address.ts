@@ -33,6 +33,23 @@ export function verifyAddress(instance: DBInstanceAttribute, connectionHost?: st
   throw new VerifyAddressError(`${id}: DBInstanceType is ${describe(type)}; expected replicate or sharding`);
 }
 
+/**
+ * Every mongos of a sharded cluster with an address, running ones first, each address once: a user changed through
+ * one mongos reaches the others' user caches only when they next look (MongoDB's userCacheInvalidationIntervalSecs).
+ */
+export function mongosAddresses(instance: DBInstanceAttribute): MongoAddress[] {
+  const id = instance.DBInstanceId ?? 'the instance';
+  const nodes = (instance.mongosList?.mongosAttribute ?? []).filter((node) => mongosHost(node) !== undefined);
+  const ordered = [...nodes.filter((node) => node.status === 'Running'), ...nodes.filter((node) => node.status !== 'Running')];
+  const addresses = new Map<string, MongoAddress>();
+  for (const node of ordered) {
+    const [host, portInHost] = splitPort(mongosHost(node) as string);
+    const address = { host, port: portOf(node.port ?? portInHost, `${id}: the Port of mongos ${node.nodeId ?? host}`) };
+    addresses.set(showAddress(address), address);
+  }
+  return [...addresses.values()];
+}
+
 /** `host:port`, `[ipv6]:port`: as a connection string or a message shows an address. */
 export function showAddress(address: MongoAddress): string {
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;

@@ -45,7 +45,7 @@ function headline(failure: LoginFailure, at: string, reapplied: boolean): string
 function oldPasswordText(old: OldPasswordStatus, failure: LoginFailure): string {
   if (old.status === 'works') return 'the old password (ACSCurrent) still logs in: applications keep working';
   if (old.status === 'refused') {
-    return 'the old password (ACSCurrent) is refused too: neither password logs in, so applications cannot log in as root either';
+    return 'the old password (ACSCurrent) is refused too: neither password logs in, so applications that read ACSCurrent cannot log in either';
   }
   const heldNow =
     failure.reason === 'auth-failed' ? '' : ' (the instance accepted the reset, so applications reading ACSCurrent may be refused once they reconnect)';

@@ -6,7 +6,7 @@
 import type { MongoClientOptions } from 'mongodb';
 import { showAddress } from './address';
 
-type Driver = typeof import('mongodb');
+export type Driver = typeof import('mongodb');
 
 export interface LoginCheck {
   host: string;
@@ -65,7 +65,7 @@ export async function verifyLogin(check: LoginCheck): Promise<LoginResult> {
 }
 
 /** The password travels only in `auth`, never in the connection string. */
-function clientOptions(check: LoginCheck): MongoClientOptions {
+export function clientOptions(check: LoginCheck): MongoClientOptions {
   const tls = check.tls?.enabled === true;
   return {
     auth: { username: check.username ?? 'root', password: check.password },
@@ -86,7 +86,8 @@ function clientOptions(check: LoginCheck): MongoClientOptions {
   };
 }
 
-function classify(error: unknown, driver: Driver, check: LoginCheck): LoginFailure {
+/** Why connecting and logging in failed: refused, unreachable, timed out, TLS, or another error. */
+export function classify(error: unknown, driver: Driver, check: LoginCheck): LoginFailure {
   const at = showAddress(check);
   if (isAuthenticationFailure(error, driver)) {
     const message = `login as ${check.username ?? 'root'} (authSource ${check.authSource ?? 'admin'}) at ${at} was refused: ${messageOf(error)}`;
@@ -157,7 +158,7 @@ function causes(error: unknown, driver: Driver): unknown[] {
   return found;
 }
 
-function messageOf(error: unknown): string {
+export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -166,7 +167,12 @@ function messageOf(error: unknown): string {
  * case (host names come back lower-cased) and URI-encoded.
  */
 function redacted(failure: LoginFailure, password: string): LoginFailure {
-  if (password.length === 0) return failure;
+  return { ...failure, message: withoutPassword(failure.message, password) };
+}
+
+/** `text` without `password`, in any case and URI-encoded. */
+export function withoutPassword(text: string, password: string): string {
+  if (password.length === 0) return text;
   const forms = [...new Set([password, encodeURIComponent(password)])].map((form) => form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return { ...failure, message: failure.message.replace(new RegExp(forms.join('|'), 'gi'), '[redacted]') };
+  return text.replace(new RegExp(forms.join('|'), 'gi'), '[redacted]');
 }
