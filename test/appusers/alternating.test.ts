@@ -53,7 +53,8 @@ describe('alternating users', () => {
     expect(cloud.truth.userPassword(RS, 'orders')).toBe(ORDERS_PW);
     expect(cloud.truth.rootPassword(RS)).toBe(ROOT_PW); // an application user's rotation never changes root
 
-    expect(userCommands(cloud, RS)).toEqual(['usersInfo', 'createUser']);
+    // The check before staging (the current user exists), then the rotation's own.
+    expect(userCommands(cloud, RS)).toEqual(['usersInfo', 'usersInfo', 'createUser']);
     expect(await h.login(RS, { user: 'orders_clone', password: clone!.password })).toBe('ok');
     expect(await h.login(RS, { user: 'orders', password: ORDERS_PW })).toBe('ok');
     expect(run.logs.find((e) => e.msg === "created the other user with the current user's roles")).toMatchObject([

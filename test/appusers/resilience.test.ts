@@ -58,7 +58,8 @@ describe('an application user rotation on an unreliable connection', () => {
     const cloud = await h.start(fixture());
     const admin = h.connect(cloud, RS, { user: 'root', password: ROOT_PW }).db('admin');
     // A duplicate run creates the clone with the same pending password between this run's usersInfo and its createUser.
-    const racer = cloud.mongo.onCommand({ instanceId: RS, command: 'usersInfo', phase: 'after' }, async () => {
+    // The second usersInfo: the rotation's own, once the password is staged (the first is the check before staging).
+    const racer = cloud.mongo.onCommand({ instanceId: RS, command: 'usersInfo', phase: 'after', nth: 2 }, async () => {
       racer.remove();
       const pending = labelled(cloud, RS, 'orders', 'ACSPending')!;
       await admin.command({ createUser: 'orders_clone', pwd: pending.password, roles: [] });

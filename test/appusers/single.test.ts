@@ -46,7 +46,8 @@ describe('a single user', () => {
       previous = current.password;
     }
     expect(held).toEqual(['ACSCurrent', 'ACSPending', 'ACSCurrent', 'ACSPending']);
-    expect(userCommands(cloud, RS)).toEqual(['usersInfo', 'updateUser', 'usersInfo', 'updateUser']);
+    // Each rotation: the check before staging (the user exists), then the rotation's own usersInfo and updateUser.
+    expect(userCommands(cloud, RS)).toEqual(['usersInfo', 'usersInfo', 'updateUser', 'usersInfo', 'usersInfo', 'updateUser']);
     expect(cloud.truth.users(RS).map((u) => u.user)).toEqual(['root', 'reports']);
     expect(Object.values(stagesOf(cloud, userSecretName(RS, 'reports')))).toEqual([[], ['ACSPrevious'], ['ACSCurrent']]);
   });

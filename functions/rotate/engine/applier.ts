@@ -28,6 +28,11 @@ export interface AccountApplier {
   readonly secretDescription: string;
   /** Reads what applying needs; a target that cannot be rotated fails here, before any write. */
   inspect(): Promise<Role[]>;
+  /**
+   * Checks, right before a new password is staged, what only the database can tell (that the account exists and
+   * can be changed), so that such a target fails with nothing written. Absent: nothing to check.
+   */
+  prepare?(): Promise<void>;
   /** The account a new password is for. */
   newCredential(password: string): Credential;
   /** The secret's value holding a credential; without one, the value a created secret starts with. */

@@ -33,6 +33,7 @@ export async function stage(run: TargetRun): Promise<Next> {
       case 'resume':
         return resume(run, decision.versionId);
       case 'fresh':
+        await run.applier.prepare?.();
         run.log.info('staging a new password', { step: 'stage', reason: decision.reason });
         return stageFresh(run, decision.versionId);
     }

@@ -143,6 +143,20 @@ export class UserApplier implements AccountApplier {
     return { credential };
   }
 
+  /**
+   * Before a new password is staged: root logs in (ACSCurrent's password, else ACSPending's), and the user whose
+   * roles or password the rotation changes exists. A missing root secret, a root refused, a missing user or a
+   * missing privilege then fails the target with nothing written.
+   */
+  async prepare(): Promise<void> {
+    const { authDatabase, strategy, accountName } = this.target;
+    const name = strategy === 'single' ? accountName : (this.current?.accountName ?? accountName);
+    await this.asRoot(async (session) => {
+      const [user] = await session.users(authDatabase, [name]);
+      if (!user) throw this.notFound(name, strategy === 'single' ? 'a single-user rotation changes the password of an existing user' : 'the user ACSCurrent names must exist: the other user gets its roles');
+    });
+  }
+
   /** usersInfo, then createUser or updateUser, as root; never a password other than ACSCurrent's on the user ACSCurrent names. */
   async apply(credential: Credential): Promise<Applied> {
     const current = await this.readCurrent();
