@@ -1,5 +1,6 @@
 /** What the dispatcher reads on top of the rotation's own configuration (../shared/config.ts). */
-import { type Env, showValue } from '../shared/config';
+import type { Env } from '../shared/config';
+import { showValue } from '../shared/format';
 import { ConfigError } from '../shared/errors';
 
 /** The variables only the dispatcher reads; s.yaml is checked against them. */

@@ -6,6 +6,7 @@
 import type * as $dara from '@darabonba/typescript';
 import { callOptions } from './clients';
 import type { ServiceError } from './clients/errors';
+import { briefError } from './format';
 import type { LogFields, Logger } from './logger';
 import { type Deadline, withRetry } from './retry';
 
@@ -34,9 +35,4 @@ export function callService<T>(action: string, send: (runtime: $dara.RuntimeOpti
       log.warn(`retrying ${action}`, { ...settings.fields, action, retry, delayMs, error: briefError(error) });
     },
   });
-}
-
-/** What a log line says of a failed call. */
-export function briefError(error: ServiceError): LogFields {
-  return { code: error.code, message: error.message, requestId: error.requestId };
 }

@@ -1,3 +1,4 @@
+import { describe, showValue } from './format';
 import { ConfigError } from './errors';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { MAX_PASSWORD_LENGTH, MIN_GENERATED_PASSWORD_LENGTH } from './password';
@@ -176,15 +177,8 @@ const EXAMPLES: Record<ConfigVariable, string> = {
 const DEFAULT_COOLDOWN_MINUTES = 15;
 /** A day: past that, an incident could not force a rotation on the day it happens. */
 const MAX_COOLDOWN_MINUTES = 1440;
-const SHOWN_VALUE_LIMIT = 80;
 const MIN_API_RATE = 0.1;
 const MAX_API_RATE = 10_000;
-
-/** A value as an error message may show it: JSON-quoted (control characters escaped) and capped. */
-export function showValue(value: string): string {
-  const capped = value.length > SHOWN_VALUE_LIMIT ? `${value.slice(0, SHOWN_VALUE_LIMIT)}…` : value;
-  return JSON.stringify(capped);
-}
 
 function fail(variable: ConfigVariable, problem: string): never {
   throw new ConfigError(variable, problem, EXAMPLES[variable]);
@@ -487,11 +481,6 @@ function rejectDuplicates(values: string[], field: string, source: TargetsSource
 /** A problem with the targets; one from a file names the file first. */
 function failTargets(source: TargetsSource, problem: string): never {
   return fail(source.variable, source.file === undefined ? problem : `${showValue(source.file)}: ${problem}`);
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  return typeof value === 'string' ? showValue(value) : `a ${value === null ? 'null' : typeof value}`;
 }
 
 function parseVerifyLogin(read: (name: ConfigVariable) => string | undefined, targets: RotationTarget[]): VerifyLoginConfig {

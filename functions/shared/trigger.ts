@@ -6,7 +6,7 @@
  */
 import { OWN_CODES } from './codes';
 import { RefusalError } from './errors';
-import { showValue } from './config';
+import { kindOf, showValue } from './format';
 
 /** What a run is asked to do, from a manual payload or a timer's payload. */
 export interface RunRequest {
@@ -329,13 +329,6 @@ function instanceIds(value: unknown, what: string, field = 'instanceIds', maxLen
     throw new TriggerError(`In ${what}, ${holds} ${typeof bad === 'string' ? showValue(bad) : kindOf(bad)}, not an instance id`);
   }
   return [...new Set(value as string[])];
-}
-
-/** A JSON value's kind, with its article: "an array", "a number", "null". */
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 function optionalBoolean(body: Record<string, unknown>, field: string, what: string): boolean {

@@ -8,7 +8,7 @@
  * version taken over from a concurrent run at the promote goes through apply, settle and promote again.
  */
 import { toServiceError } from '../../shared/clients/errors';
-import { briefError } from '../../shared/call';
+import { briefError } from '../../shared/format';
 import type { LogFields } from '../../shared/logger';
 import { replacementVersionId } from '../../shared/targets';
 import type { Outcome, Step, TargetResult } from '../report';

@@ -4,7 +4,7 @@
  * to the version that has it.
  */
 import { toServiceError } from '../../shared/clients/errors';
-import { briefError } from '../../shared/call';
+import { briefError } from '../../shared/format';
 import { takeOverApplied } from './concurrency';
 import { decideAfterPromote, decidePromote } from './decide';
 import { type Next, type Staged, type TargetRun, staged } from './target-run';

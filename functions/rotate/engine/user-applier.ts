@@ -315,7 +315,7 @@ export class UserApplier implements AccountApplier {
       throw OperationError.of(
         OWN_CODES.invalidSecretValue,
         `the ACSCurrent version of ${this.deps.store.secretName} cannot be this target's: ${problem}. An application user's secret holds ` +
-          `{"AccountName","AccountPassword","DBInstanceId","AuthDatabase"} for ${this.names().map(shown).join(' or ')} of ${this.target.instanceId}, AuthDatabase ${shown(this.target.authDatabase)}; nothing was changed`,
+          `{"AccountName","AccountPassword","DBInstanceId","AuthDatabase"} for ${this.names().map((value) => shown(value)).join(' or ')} of ${this.target.instanceId}, AuthDatabase ${shown(this.target.authDatabase)}; nothing was changed`,
       );
     }
     const password = typeof fields.AccountPassword === 'string' && fields.AccountPassword !== '' ? fields.AccountPassword : undefined;
@@ -326,7 +326,7 @@ export class UserApplier implements AccountApplier {
   /** Why a stored value is not this target's (its user, instance or database), if it is not. */
   private mismatch(fields: Record<string, unknown>): string | undefined {
     const { AccountName: name, DBInstanceId: instanceId, AuthDatabase: db = 'admin' } = fields;
-    if (typeof name !== 'string' || !this.names().includes(name)) return `names the account ${shown(name)}, not ${this.names().map(shown).join(' or ')}`;
+    if (typeof name !== 'string' || !this.names().includes(name)) return `names the account ${shown(name)}, not ${this.names().map((value) => shown(value)).join(' or ')}`;
     if (instanceId !== this.target.instanceId) return `names the instance ${shown(instanceId)}, not ${this.target.instanceId}`;
     if (db !== this.target.authDatabase) return `names the AuthDatabase ${shown(db)}, not ${shown(this.target.authDatabase)}`;
     return undefined;

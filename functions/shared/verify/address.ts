@@ -4,6 +4,7 @@
  * configured for the target (`connectionHost`).
  */
 import type { DBInstanceAttribute, MongosAttribute, ReplicaSet } from '../clients/dds-models';
+import { shown } from '../format';
 
 export interface MongoAddress {
   host: string;
@@ -30,7 +31,7 @@ export function verifyAddress(instance: DBInstanceAttribute, connectionHost?: st
   const id = instance.DBInstanceId ?? 'the instance';
   if (type === 'replicate') return primaryAddress(instance, id);
   if (type === 'sharding') return mongosAddress(instance, id);
-  throw new VerifyAddressError(`${id}: DBInstanceType is ${describe(type)}; expected replicate or sharding`);
+  throw new VerifyAddressError(`${id}: DBInstanceType is ${shown(type, 'missing')}; expected replicate or sharding`);
 }
 
 /**
@@ -109,7 +110,7 @@ function splitPort(address: string): [string, string | undefined] {
 
 function portOf(value: unknown, what: string): number {
   const port = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!validPort(port)) throw new VerifyAddressError(`${what} is ${describe(value)}; expected a port number`);
+  if (!validPort(port)) throw new VerifyAddressError(`${what} is ${shown(value, 'missing')}; expected a port number`);
   return port;
 }
 
@@ -117,6 +118,3 @@ function validPort(port: number): boolean {
   return Number.isInteger(port) && port > 0 && port <= 65535;
 }
 
-function describe(value: unknown): string {
-  return value === undefined || value === null || value === '' ? 'missing' : JSON.stringify(value);
-}
