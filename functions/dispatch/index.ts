@@ -38,7 +38,7 @@ export interface DispatchReport {
   failures: Array<{ instanceId: string; taskId: string; error: { code: string; message: string; requestId?: string } }>;
 }
 
-/** What the rotate function receives for one target (design §4's manual payload). */
+/** What the rotate function receives for one target (docs/design.md §4's manual payload). */
 export interface TargetEvent {
   instanceIds: [string];
   rotationId: string;

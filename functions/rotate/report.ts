@@ -27,7 +27,7 @@ export interface TargetResult {
   error?: { code: string; message: string; requestId?: string };
 }
 
-/** What the handler resolves to (design §6); it holds no password and no secret data. */
+/** What the handler resolves to (docs/design.md §6); it holds no password and no secret data. */
 export interface RotationReport {
   rotationId: string;
   trigger: TriggerSummary;

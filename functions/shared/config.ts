@@ -4,7 +4,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { MAX_PASSWORD_LENGTH, MIN_GENERATED_PASSWORD_LENGTH } from './password';
 import { VerifyAddressError, parseConnectionHost } from './verify/address';
 
-/** Every environment variable loadConfig reads (design §5); s.yaml is checked against this list. */
+/** Every environment variable loadConfig reads (docs/design.md §5); s.yaml is checked against this list. */
 export const CONFIG_VARIABLES = [
   'ROTATION_TARGETS',
   'ROTATION_TARGETS_FILE',
@@ -77,7 +77,7 @@ export type RotationTarget = RootTarget | ApplicationUserTarget;
 
 export const isApplicationUser = (target: RotationTarget): target is ApplicationUserTarget => target.strategy !== undefined;
 
-/** The login check before promotion (design §3, step 5). */
+/** The login check before promotion (docs/design.md §3, step 5). */
 export interface VerifyLoginConfig {
   /** VERIFY_LOGIN: every target verifies unless it says `"verify": false`. */
   enabled: boolean;

@@ -103,7 +103,7 @@ function parseOrExplain(argv: string[]) {
 
 type Values = ReturnType<typeof parseOrExplain>['values'];
 
-/** The manual event (design §4) the options describe, or the bytes of --event-file. */
+/** The manual event (docs/design.md §4) the options describe, or the bytes of --event-file. */
 function eventOf(values: Values): Buffer {
   const file = values['event-file'];
   if (file !== undefined) {

@@ -1,5 +1,5 @@
 /**
- * The three event shapes the handler accepts (design §4), as checks that return the problems
+ * The three event shapes the handler accepts (docs/design.md §4), as checks that return the problems
  * found, plus the subset of EventBridge's pattern language the triggers use.
  */
 
@@ -53,7 +53,7 @@ export function cloudEventProblems(event: unknown): string[] {
   return problems;
 }
 
-/** Where the handler looks for instance ids in an event's data (design §4). */
+/** Where the handler looks for instance ids in an event's data (docs/design.md §4). */
 export function instanceIdsOf(event: Json): string[] {
   const data = (isObject(event.data) ? event.data : {}) as Json;
   const requestParameters = (isObject(data.requestParameters) ? data.requestParameters : {}) as Json;

@@ -76,7 +76,7 @@ export function forcedRun(cloud: LocalCloud, instanceIds: string[], key: RunKey,
 }
 
 /**
- * The end state design §3 asks for: every role holds ACSCurrent's password and nothing is pending. Compared
+ * The end state docs/design.md §3 asks for: every role holds ACSCurrent's password and nothing is pending. Compared
  * as booleans, so that a failure never prints a password.
  */
 export function expectConsistent(cloud: LocalCloud, instanceId: string): void {

@@ -8,7 +8,7 @@ const TARGETS = JSON.stringify([{ instanceId: 'dds-bp1a2b3c4d5e6f7g', secretName
 const problem = (env: Record<string, string>) => configProblem({ ROTATION_TARGETS: TARGETS, ...env });
 
 describe('configuration', () => {
-  it('fills in the defaults of design §5', () => {
+  it('fills in the defaults of docs/design.md §5', () => {
     const config = loadConfig({ ROTATION_TARGETS: TARGETS });
     expect(config).toEqual({
       targets: [{ instanceId: 'dds-bp1a2b3c4d5e6f7g', secretName: 'mongodb/dds-bp1a2b3c4d5e6f7g/root', accountName: 'root' }],

@@ -1,4 +1,4 @@
-/** Reading EventBridge CloudEvents (design §4): identity, the instances named, and what is refused. */
+/** Reading EventBridge CloudEvents (docs/design.md §4): identity, the instances named, and what is refused. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { planTargets } from '../../functions/shared/targets';

@@ -1,5 +1,5 @@
 /**
- * The login check before promotion (design §3, step 5), end to end: the function rotates through the
+ * The login check before promotion (docs/design.md §3, step 5), end to end: the function rotates through the
  * SDKs against a local cloud whose instances have MongoDB login peers, and the assertions log in with
  * the official driver.
  */
