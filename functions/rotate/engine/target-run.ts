@@ -7,7 +7,7 @@ import { toServiceError } from '../../shared/clients/errors';
 import { OperationError } from '../../shared/errors';
 import { type Deadline, sleep } from '../../shared/retry';
 import { SERVICE_CODES } from '../../shared/codes';
-import type { Logger } from '../../shared/logger';
+import type { LogFields, Logger } from '../../shared/logger';
 import type { PlannedTarget } from '../../shared/targets';
 import type { AccountApplier, Credential, ReadCredential } from './applier';
 import type { Ended, Origin } from './decide';
@@ -66,24 +66,14 @@ export class TargetRun {
   }
 
   /**
-   * Lists the versions until they show what this run wrote (`shown`), waiting within a bound: a read that
-   * does not show the run's own write yet may trail it (KMS promises no read-after-write), and no conclusion
-   * is drawn from it until the bound has passed. Returns the last list, whatever it shows then.
+   * Lists the versions until they show what this run wrote (`shown`): a read that does not show the run's own
+   * write yet may trail it (KMS promises no read-after-write), and no conclusion is drawn from it until the bound
+   * has passed. Returns the last list, whatever it shows then.
    */
   async awaitVersions(shown: (versions: SecretVersion[]) => boolean, what: string): Promise<SecretVersion[]> {
-    const { boundMs, firstDelayMs, maxDelayMs } = this.settings.ownWrites;
-    const { now, deadline } = this.settings;
-    const until = now() + Math.min(boundMs, deadline.remainingMs());
-    for (let delay = firstDelayMs; ; delay = Math.min(delay * 2, maxDelayMs)) {
-      const versions = await this.store.versions();
-      if (versions && shown(versions)) return versions;
-      if (now() + delay > until) {
-        if (!versions) throw OperationError.of(SERVICE_CODES.secretNotFound, `the secret ${JSON.stringify(this.target.secretName)} disappeared during the rotation`);
-        return versions;
-      }
-      this.log.info('waiting for KMS to show this run\'s own write', { what, delayMs: delay });
-      await sleep(delay);
-    }
+    const versions = await this.trailing(() => this.store.versions(), (listed) => listed !== undefined && shown(listed), { what });
+    if (!versions) throw OperationError.of(SERVICE_CODES.secretNotFound, `the secret ${JSON.stringify(this.target.secretName)} disappeared during the rotation`);
+    return versions;
   }
 
   /**
@@ -91,16 +81,27 @@ export class TargetRun {
    * VersionId was taken): a read that does not find it yet trails the write, and is tried again within the bound.
    */
   async readKnown(versionId: string): Promise<StoredVersion> {
+    let notFound: unknown;
+    const read = () =>
+      this.store.read(versionId).catch((err: unknown) => {
+        if (toServiceError(err).code !== SERVICE_CODES.secretNotFound) throw err;
+        notFound = err;
+        return undefined;
+      });
+    const version = await this.trailing(read, (found) => found !== undefined, { what: 'a version KMS has', versionId });
+    if (!version) throw notFound;
+    return version;
+  }
+
+  /** Reads until `shown` holds, waiting (with backoff) no longer than the bound for the run's own writes. */
+  private async trailing<T>(read: () => Promise<T>, shown: (value: T) => boolean, fields: LogFields): Promise<T> {
     const { boundMs, firstDelayMs, maxDelayMs } = this.settings.ownWrites;
     const { now, deadline } = this.settings;
     const until = now() + Math.min(boundMs, deadline.remainingMs());
     for (let delay = firstDelayMs; ; delay = Math.min(delay * 2, maxDelayMs)) {
-      try {
-        return await this.store.read(versionId);
-      } catch (err) {
-        if (toServiceError(err).code !== SERVICE_CODES.secretNotFound || now() + delay > until) throw err;
-      }
-      this.log.info('waiting for KMS to show a version it has', { versionId, delayMs: delay });
+      const value = await read();
+      if (shown(value) || now() + delay > until) return value;
+      this.log.info("waiting for KMS to show this run's own write", { ...fields, delayMs: delay });
       await sleep(delay);
     }
   }
