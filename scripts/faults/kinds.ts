@@ -27,7 +27,11 @@ import type { SeededTarget, Start } from './seed';
 
 type ExpectedFirstRun = 'completes' | 'failed' | 'killed';
 
-export type KindFamily = 'call' | 'lag';
+/** Faults of one call; a cloud that lags: reads behind the writes, resets landing late. */
+export type KindFamily = 'call' | 'read-lag' | 'late-apply';
+
+/** Whether the kind is one of a cloud that lags (lag-kinds.ts), whose every cell completes in run 1. */
+export const lags = (kind: Pick<FaultKind, 'family'>): boolean => kind.family !== 'call';
 
 export interface FaultKind {
   id: string;

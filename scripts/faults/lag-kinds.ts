@@ -54,7 +54,7 @@ function readLag(lag: (typeof READ_LAGS)[number], loginCheck: boolean): FaultKin
     id: `lag-${lag.id}${id}`,
     label: `lag ${lag.id}${label}`,
     summary: `KMS reads up to ${lag.label} behind from the call on${login}`,
-    family: 'lag',
+    family: 'read-lag',
     expected: 'completes',
     untilDeadline: false,
     loginCheck,
@@ -73,7 +73,7 @@ function lateApply(late: (typeof LATENESS)[number], showsStatus: boolean, loginC
     summary:
       `reset lands ${late.label} late, the instance ${showsStatus ? `showing \`${TRANSITIONAL_STATUS}\`` : 'staying `Running`'}${login}` +
       (rule === 'readable' ? ' (the weaker rule until it lands)' : ''),
-    family: 'lag',
+    family: 'late-apply',
     expected: 'completes',
     untilDeadline: false,
     loginCheck,

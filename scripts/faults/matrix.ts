@@ -43,7 +43,7 @@ import { breachSubject } from '../../local-cloud/state';
 import type { FaultHandle } from '../../local-cloud/faults/fault-controls';
 import type { RequestRecord } from '../../local-cloud/state/request-log';
 import { LEFT_OUT_MARKER } from '../build/left-out.mjs';
-import { FAULT_KINDS, type FaultKind, type Strike, type Timing, strikesAt } from './kinds';
+import { FAULT_KINDS, type FaultKind, type Strike, type Timing, lags, strikesAt } from './kinds';
 import { type Position, concerns, detailOf, recordPositions } from './positions';
 import { type Bundle, type Invocation, type RunOutcome, Rig, buildBundle, leaksIn, outcomeOf, runTexts } from './rig';
 import { type Scenario, declaredCalls, plantedLabel, scenarioLabel } from './scenarios';
@@ -244,7 +244,7 @@ async function runCell(rig: Rig, cell: Cell): Promise<CellResult> {
   if (strike.hits > 0) await untilLogged(rig, run1From, cell);
   const run1Requests = cloud.truth.requests.slice(run1From);
   const struck = [...strikeProblems(strike, run1Requests, cell), ...(strike.hits > 0 ? (strike.check?.(run1Requests) ?? []) : [])];
-  const landed = fault.family === 'lag' ? landedProblems(rig, target) : [];
+  const landed = lags(fault) ? landedProblems(rig, target) : [];
   const breachesBeforeLanding = breachesOf(cloud.truth.violations, target);
   const expected2 = expectedSecondRun(rig, target, rejection !== undefined && rejection.hits === 0);
   const second = await rig.invoke(fault.loginCheck ? LOGIN.name : MAIN.name, target.event);
@@ -264,7 +264,7 @@ async function runCell(rig: Rig, cell: Cell): Promise<CellResult> {
     ...(run2 === expected2 ? [] : [`run 2 ended ${run2}, expected ${expected2}`]),
     ...ruleProblems(fault, breaches - allowedBreaches, unreadable),
     ...truthProblems(rig, target, added),
-    ...(fault.family === 'lag' ? [...landed, ...lagProblems(target, added, [first, second]), ...earlyPromoteProblems(fault, strike)] : []),
+    ...(lags(fault) ? [...landed, ...lagProblems(target, added, [first, second]), ...earlyPromoteProblems(fault, strike)] : []),
     ...leakProblems(rig, [first, second]),
     ...struck,
     ...leftOutProblems([first, second]),

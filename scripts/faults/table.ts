@@ -16,11 +16,11 @@ const SHORT: Record<RunOutcome, string> = {
 
 const LEGEND = [
   'each cell: run 1 → run 2 (rot rotated, res resumed, skip skipped "already rotated by this trigger", fail failed, kill killed); ✗ marks a cell that broke a rule',
-  'a cloud that lags: "lag 2s" KMS reads up to 2 s behind from that call on; "late 10s" that reset lands 10 s late, the instance Running',
-  '(or "status": NodeRestarting until it lands); "+login" with the login check on; · a call the fault cannot strike (not a reset the database accepts)',
+  'a cloud that lags: "lag 2s" KMS reads up to 2 s behind from that call on; "late 10s" that reset lands 10 s late, the instance staying Running',
+  '(or showing NodeRestarting until it lands: "status"); "+login" with the login check on',
 ].join('\n');
 
-const FAMILIES: Record<KindFamily, string> = { call: 'faults of one call', lag: 'a cloud that lags' };
+const FAMILIES: Record<KindFamily, string> = { call: 'faults of one call', 'read-lag': 'KMS reads that lag', 'late-apply': 'resets that land late' };
 
 export function formatMatrix(result: MatrixResult, scenarios: Scenario[]): string {
   const blocks = scenarios.flatMap((scenario, index) =>
@@ -79,8 +79,8 @@ function formatTotals(result: MatrixResult): string {
 
 /** What a cloud that lags made the function do: wait for its own writes; promote before a late reset landed, where nothing showed it. */
 function lagFigures(cells: CellResult[]): string[] {
-  const lagging = cells.filter((c) => c.fault.id.startsWith('lag-'));
-  const late = cells.filter((c) => c.fault.id.startsWith('late-'));
+  const lagging = cells.filter((c) => c.fault.family === 'read-lag');
+  const late = cells.filter((c) => c.fault.family === 'late-apply');
   const lines: string[] = [];
   if (lagging.length > 0) {
     const waited = lagging.filter((c) => c.ownWriteWaits > 0);
