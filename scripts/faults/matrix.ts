@@ -74,6 +74,8 @@ export interface MatrixOptions {
   concurrency: number;
   /** Only the fault kinds with these ids (default: all). */
   kinds?: string[];
+  /** The fault kinds to choose from (default FAULT_KINDS): a test can judge a kind by another rule. */
+  faultKinds?: FaultKind[];
   /** A bundle built already; by default one is built into a temporary folder and removed after. */
   bundle?: Bundle;
   /** Called as each cell ends (for progress output). */
@@ -119,7 +121,7 @@ interface Cell {
 export async function runMatrix(options: MatrixOptions): Promise<MatrixResult> {
   const bundle = options.bundle ?? (await buildBundle());
   try {
-    const kinds = FAULT_KINDS.filter((k) => !options.kinds || options.kinds.includes(k.id));
+    const kinds = (options.faultKinds ?? FAULT_KINDS).filter((k) => !options.kinds || options.kinds.includes(k.id));
     const positions = await recordAllPositions(bundle, options.scenarios, kinds.some((k) => k.loginCheck));
     const cells = planCells(options.scenarios, positions, kinds);
     const lanes = splitIntoLanes(cells, Math.max(1, options.concurrency));
@@ -405,7 +407,7 @@ function leftOutProblems(runs: Invocation[]): string[] {
 
 /** Cells per fault kind and how many held; the totals `npm run faults` prints. */
 export function totals(result: MatrixResult): { cells: number; held: number; violations: number; byKind: Array<{ kind: FaultKind; cells: number; held: number }> } {
-  const byKind = FAULT_KINDS.map((kind) => {
+  const byKind = kindsOf(result.cells).map((kind) => {
     const cells = result.cells.filter((c) => c.fault.id === kind.id);
     return { kind, cells: cells.length, held: cells.filter((c) => c.problems.length === 0).length };
   }).filter((k) => k.cells > 0);
@@ -416,3 +418,14 @@ export function totals(result: MatrixResult): { cells: number; held: number; vio
     byKind,
   };
 }
+
+/** The fault kinds of these cells, in the order of FAULT_KINDS (a test's own kinds after them). */
+export function kindsOf(cells: CellResult[]): FaultKind[] {
+  return [...new Map(cells.map((cell) => [cell.fault.id, cell.fault])).values()].sort((a, b) => kindOrder(a) - kindOrder(b));
+}
+
+/** A kind's place in FAULT_KINDS; kinds of a test's own after them. */
+const kindOrder = (kind: FaultKind): number => {
+  const index = FAULT_KINDS.findIndex((k) => k.id === kind.id);
+  return index < 0 ? FAULT_KINDS.length : index;
+};

@@ -1,6 +1,6 @@
 /** The fault matrix as text: per scenario and family of faults, one row per call and one column per fault; then the totals. */
-import { FAULT_KINDS, type KindFamily } from './kinds';
-import { type CellResult, type MatrixResult, type Scenario, scenarioLabel, totals } from './matrix';
+import type { KindFamily } from './kinds';
+import { type CellResult, type MatrixResult, type Scenario, kindsOf, scenarioLabel, totals } from './matrix';
 import type { RunOutcome } from './rig';
 
 const SHORT: Record<RunOutcome, string> = {
@@ -33,7 +33,7 @@ export function formatMatrix(result: MatrixResult, scenarios: Scenario[]): strin
 
 function formatScenario(scenario: Scenario, family: KindFamily, positions: MatrixResult['positions'][number], cells: CellResult[]): string {
   if (cells.length === 0) return '';
-  const kinds = FAULT_KINDS.filter((k) => cells.some((c) => c.fault.id === k.id));
+  const kinds = kindsOf(cells);
   const header = ['call', ...kinds.map((k) => k.label)];
   const struck = positions.filter((position) => cells.some((c) => c.position.label === position.label));
   const rows = struck.map((position) => [
