@@ -1,10 +1,10 @@
 /**
- * `npm run chaos -- [--instances 200] [--seed 1] [--sharded-ratio 0.2] [--concurrency N] [--timeout-seconds S]
+ * `npm run chaos -- [--instances 200] [--seed 1] [--sharded-ratio 0.2] [--concurrency 16|yaml] [--timeout-seconds S]
  *                    [--dds-qps 10] [--kms-qps 20] [--known-rates] [--max-runs 3] [--logs FILE]`
  *
  * A soak at fleet scale: a generated fleet, every instance tagged rotation=enabled, rotated by the freshly built
- * function deployed to the local FC as s.yaml deploys it (ROTATION_TAG discovery; its MAX_CONCURRENCY, timeout and
- * unset DDS_QPS/KMS_QPS unless the options say otherwise), on a local cloud where a fifth of the calls fail, both APIs throttle,
+ * function deployed to the local FC as s.yaml deploys it (ROTATION_TAG discovery; its timeout and unset
+ * DDS_QPS/KMS_QPS unless the options say otherwise; MAX_CONCURRENCY 16 unless `--concurrency yaml`), on a local cloud where a fifth of the calls fail, both APIs throttle,
  * some calls are held past the client's timeout, some writes lose their answer, and KMS reads lag 1 s
  * (scripts/chaos/faults.ts). Its daily timer fires as FC fires it (async, retried as s.yaml says), one day after
  * another, until every instance is rotated or `--max-runs` have fired; between two runs, every held call lands.

@@ -69,7 +69,8 @@ export function renderBlock(cells: CountedCell[], kinds: readonly KindRow[] = FA
       const ofKind = cells.filter((cell) => cell.kind === kind.id);
       return row(kind.summary, ofKind, false, String(held(ofKind)));
     }),
-    row('total', cells, true, `${held(cells)}, ${violations} invariant violation${violations === 1 ? '' : 's'}`),
+    // A cell keeps the invariant, or the weaker rule until its late reset lands (lag-kinds.ts): its breaches are of its rule.
+    row('total', cells, true, `${held(cells)}, ${violations} ${violations === 1 ? 'breach' : 'breaches'} of a cell's rule`),
   ];
   const narrowed = shown.find((kind) => kind.strikes);
   const notes = [callsLine('calls struck per fault', cells, shown[0]?.id, dimensions)];

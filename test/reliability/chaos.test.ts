@@ -93,12 +93,12 @@ describe('npm run chaos', () => {
 });
 
 describe('the command line of npm run chaos', () => {
-  it("defaults to 200 instances and s.yaml's concurrency, timeout and unset rates", () => {
+  it("defaults to 200 instances, MAX_CONCURRENCY 16, and s.yaml's timeout and unset rates", () => {
     expect(parseChaosArgs([])).toEqual({
       instances: 200,
       shardedRatio: 0.2,
       seed: '1',
-      concurrency: undefined,
+      concurrency: 16,
       timeoutSeconds: undefined,
       ddsQps: 10,
       kmsQps: 20,
@@ -108,6 +108,7 @@ describe('the command line of npm run chaos', () => {
       help: false,
     });
     expect(parseChaosArgs(['--instances', '50', '--seed', 'abc', '--concurrency', '8', '--known-rates'])).toMatchObject({ instances: 50, seed: 'abc', concurrency: 8, knownRates: true });
+    expect(parseChaosArgs(['--concurrency', 'yaml']).concurrency).toBeUndefined();
   });
 
   it.each([

@@ -51,7 +51,7 @@ describe("the README's fault table", () => {
     const [header, , row, total] = renderBlock(cells, FAULT_KINDS, dimensions).split('\n');
     expect(header).toBe('| fault | replica set | sharded cluster | fresh | resuming | rejected password | root | application user | cells | held |');
     expect(row).toBe('| connection dropped before the call was applied | 2 | 1 | 2 | 1 | 0 | 1 | 2 | 3 | 2 |');
-    expect(total).toContain('**3** | **2, 1 invariant violation** |');
+    expect(total).toContain("**3** | **2, 1 breach of a cell's rule** |");
   });
 
   it('is replaced between its markers, the rest of the README kept', () => {
