@@ -1,6 +1,7 @@
 /**
  * `npm run faults`: the fault matrix (scripts/faults/matrix.ts). Builds the function, records the calls
- * of a clean rotation per scenario, strikes every fault at every call, runs again without it, and prints
+ * of a clean rotation per scenario, strikes every fault at every call (those of one call, and a cloud that lags:
+ * KMS reads behind from that call on, that reset landing late), runs again without it, and prints
  * call × fault → run 1 → run 2 with the verdict. Exits 1 if any cell broke a rule (a cell whose fault never
  * struck included).
  *
@@ -16,7 +17,7 @@ import { cellsFromResult, readBlock, readReadme, renderBlock, replaceBlock, writ
 import { type Scenario, DIMENSIONS, allScenarios, scenarioLabel } from './faults/scenarios';
 import { formatMatrix } from './faults/table';
 
-const DEFAULT_CONCURRENCY = 4;
+const DEFAULT_CONCURRENCY = 6;
 const [TOPOLOGIES, STARTS] = DIMENSIONS.map((d) => d.values.map((v) => v.id));
 
 const USAGE = `usage: npm run faults -- [--topology ${TOPOLOGIES.join('|')}]… [--start ${STARTS.join('|')}]… [--fault ID]… [--concurrency N] [--write-readme | --check-readme]

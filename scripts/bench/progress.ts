@@ -4,7 +4,7 @@ import type { LocalCloud } from '../../local-cloud';
 const TICK_MS = 1_000;
 const PLAIN_EVERY_TICKS = 10;
 
-export function showProgress(cloud: LocalCloud, targets: number): { stop(): void } {
+export function showProgress(cloud: LocalCloud, targets: number, label = 'bench'): { stop(): void } {
   const started = Date.now();
   const tty = process.stderr.isTTY === true;
   let scanned = 0;
@@ -19,7 +19,7 @@ export function showProgress(cloud: LocalCloud, targets: number): { stop(): void
       if (r.action === 'UpdateSecretVersionStage' && r.params.VersionStage === 'ACSPending' && r.status === 200) done++;
       if (r.code === 'Throttling.User' || r.code === 'Rejected.Throttling') throttled++;
     }
-    const line = `bench: ${done}/${targets} targets rotated · ${scanned} API calls · ${throttled} throttled · ${((Date.now() - started) / 1000).toFixed(0)} s`;
+    const line = `${label}: ${done}/${targets} targets rotated · ${scanned} API calls · ${throttled} throttled · ${((Date.now() - started) / 1000).toFixed(0)} s`;
     if (tty) process.stderr.write(`\r${line}\u001b[K`);
     else if (++ticks % PLAIN_EVERY_TICKS === 0) process.stderr.write(`${line}\n`);
   };

@@ -22,34 +22,47 @@
  *          ACSCurrent alone → skipped ("already rotated by this trigger").
  * After both runs, for the target:
  *   - the fault struck in run 1, at the call it names (the run's nth call of the action, with the parameters the
- *     recording saw): a cell whose fault never fired proves nothing, and fails;
- *   - the invariant monitor recorded no violation (it checks after every write of both runs);
+ *     recording saw): a cell whose fault never fired proves nothing, and fails; a cloud that lags proves more
+ *     (lag-kinds.ts: a read served lagging from that call on; that very reset left to land late);
+ *   - the invariant monitor recorded no violation (it checks after every write of both runs and as every late
+ *     reset lands), and no breach of the weaker rule (the password in ACSCurrent, ACSPending or ACSPrevious);
+ *     a kind judged by the weaker rule (a late reset on a `Running` instance, no login check) must keep that one
+ *     at every instant, and the invariant once its reset has landed;
  *   - every role's root password equals ACSCurrent's, ACSCurrent is the trigger's version, ACSPrevious
  *     holds the password from before, nothing carries ACSPending;
  *   - the only versions added are the trigger's: at most one, or two where a rejected password was
  *     replaced;
  *   - no password appears in either run's log, answer or error;
  *   - no run reached a package left out of the bundle (scripts/build/left-out.mjs).
+ * And for a cloud that lags (every such cell completes in run 1): once run 1 is over and its resets have landed,
+ * the database equals ACSCurrent; the versions added are exactly the trigger's (one; none when resuming; two with
+ * a rejected password); neither run took over a version ("a concurrent run staged another version"); under a
+ * late reset with the login check on or a status shown, no promote came before the password promoted landed.
  */
 import { breachSubject } from '../../local-cloud/state';
 import type { FaultHandle } from '../../local-cloud/faults/fault-controls';
 import type { RequestRecord } from '../../local-cloud/state/request-log';
 import { LEFT_OUT_MARKER } from '../build/left-out.mjs';
-import { FAULT_KINDS, type FaultKind, type Timing } from './kinds';
+import { FAULT_KINDS, type FaultKind, type Strike, type Timing, lags, strikesAt } from './kinds';
 import { type Position, concerns, detailOf, recordPositions } from './positions';
 import { type Bundle, type Invocation, type RunOutcome, Rig, buildBundle, leaksIn, outcomeOf, runTexts } from './rig';
 import { type Scenario, declaredCalls, plantedLabel, scenarioLabel } from './scenarios';
-import { type SeededTarget, completedOutcome, fixtureOf, seedTarget } from './seed';
+import { type SeededTarget, REJECTED_RESETS, completedOutcome, fixtureOf, seedTarget } from './seed';
 
 export { type Scenario, scenarioLabel } from './scenarios';
 
 /**
- * The bundle is deployed twice. Faults that hold a run until its deadline strike the `short` deployment,
+ * The bundle is deployed three times. Faults that hold a run until its deadline strike the `short` deployment,
  * whose deadline comes 2 s in (FC timeout 4 s, less the function's margin: see Deadline.forInvocation),
- * which keeps those cells quick. Every other run goes to `main`, whose deadline no loaded machine reaches.
+ * which keeps those cells quick. Kinds with the login check run on `login` (VERIFY_LOGIN against the instance's
+ * MongoDB peer, VERIFY_WAIT_SECONDS at its default of 30). Every other run goes to `main`. The deadline of
+ * `main` and `login` is one no loaded machine reaches, a 10 s late reset and its login check included.
  */
 const MAIN = { name: 'rotation', timeoutSeconds: 60 };
 const SHORT = { name: 'rotation-short', timeoutSeconds: 4 };
+const LOGIN = { name: 'rotation-login', timeoutSeconds: 60, environment: { VERIFY_LOGIN: 'true' } };
+const TAKE_OVER = 'a concurrent run staged another version; taking it over';
+const OWN_WRITE_WAIT = "waiting for KMS to show this run's own write";
 /** What the `short` deployment keeps for its work: no read timeout it sets can be longer. */
 const SHORT_WORKING_MS = 2_000;
 /** How long a struck call may take to show in the request log once run 1 is over. */
@@ -61,6 +74,8 @@ export interface MatrixOptions {
   concurrency: number;
   /** Only the fault kinds with these ids (default: all). */
   kinds?: string[];
+  /** The fault kinds to choose from (default FAULT_KINDS): a test can judge a kind by another rule. */
+  faultKinds?: FaultKind[];
   /** A bundle built already; by default one is built into a temporary folder and removed after. */
   bundle?: Bundle;
   /** Called as each cell ends (for progress output). */
@@ -80,6 +95,12 @@ export interface CellResult {
   violations: number;
   /** How often the struck fault fired in run 1 (0: it never struck, and the cell proves nothing). */
   strikes: number;
+  /** Breaches of the invariant the cell's rule allows (a late reset on a `Running` instance, no login check): ACSCurrent moved first. */
+  allowedBreaches: number;
+  /** Promotes of ACSCurrent while the password promoted had not landed (late apply only). */
+  earlyPromotes: number;
+  /** How often run 1 waited for KMS to show its own write. */
+  ownWriteWaits: number;
   /** What went against the rules above; empty when the cell holds. */
   problems: string[];
 }
@@ -100,8 +121,8 @@ interface Cell {
 export async function runMatrix(options: MatrixOptions): Promise<MatrixResult> {
   const bundle = options.bundle ?? (await buildBundle());
   try {
-    const positions = await recordAllPositions(bundle, options.scenarios);
-    const kinds = FAULT_KINDS.filter((k) => !options.kinds || options.kinds.includes(k.id));
+    const kinds = (options.faultKinds ?? FAULT_KINDS).filter((k) => !options.kinds || options.kinds.includes(k.id));
+    const positions = await recordAllPositions(bundle, options.scenarios, kinds.some((k) => k.loginCheck));
     const cells = planCells(options.scenarios, positions, kinds);
     const lanes = splitIntoLanes(cells, Math.max(1, options.concurrency));
     const results = (await Promise.all(lanes.map((lane) => runLane(bundle, lane, options.onCell)))).flat();
@@ -113,9 +134,12 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixResult> {
   }
 }
 
-async function recordAllPositions(bundle: Bundle, scenarios: Scenario[]): Promise<Position[][]> {
+/** The calls of each scenario's clean run; with `loginCheck`, a clean run with the login check on must make the same calls. */
+async function recordAllPositions(bundle: Bundle, scenarios: Scenario[], loginCheck: boolean): Promise<Position[][]> {
   const recorders = scenarios.map((s, n) => seedTarget('rec', n + 1, s.topology, s.start));
-  const rig = await Rig.start({ bundle, fixture: fixtureOf(recorders), targets: recorders, functions: [MAIN] });
+  const loginRecorders = loginCheck ? scenarios.map((s, n) => seedTarget('recl', n + 1, s.topology, s.start)) : [];
+  const targets = [...recorders, ...loginRecorders];
+  const rig = await Rig.start({ bundle, fixture: fixtureOf(targets), targets, functions: [MAIN, LOGIN], mongoPeers: loginRecorders.map((t) => t.instanceId) });
   try {
     const positions: Position[][] = [];
     for (const [index, target] of recorders.entries()) {
@@ -123,6 +147,10 @@ async function recordAllPositions(bundle: Bundle, scenarios: Scenario[]): Promis
       const recorded = await recordPositions(rig, MAIN.name, target);
       expectDeclaredCalls(scenarios[index], recorded);
       positions.push(recorded);
+    }
+    for (const [index, target] of loginRecorders.entries()) {
+      armStart(rig, target);
+      expectDeclaredCalls(scenarios[index], await recordPositions(rig, LOGIN.name, target), 'with the login check on ');
     }
     // The clean runs are the matrix's baseline: one that broke the invariant would make every cell built on it moot.
     const violations = rig.cloud.truth.violations;
@@ -136,12 +164,12 @@ async function recordAllPositions(bundle: Bundle, scenarios: Scenario[]): Promis
 }
 
 /** The clean run must make exactly the calls scenarios.ts declares: the README's cell counts are computed from them. */
-function expectDeclaredCalls(scenario: Scenario, recorded: Position[]): void {
+function expectDeclaredCalls(scenario: Scenario, recorded: Position[], how = ''): void {
   const made = recorded.map((p) => p.label);
   const declared = declaredCalls(scenario);
   if (made.join('\n') === declared.join('\n')) return;
   throw new Error(
-    `the clean run of a ${scenarioLabel(scenario)} rotation made other calls than scripts/faults/scenarios.ts declares ` +
+    `the clean run of a ${scenarioLabel(scenario)} rotation ${how}made other calls than scripts/faults/scenarios.ts declares ` +
       `(update CALLS there, then the README with npm run faults -- --write-readme):\n  made:     ${made.join(', ')}\n  declared: ${declared.join(', ')}`,
   );
 }
@@ -152,18 +180,24 @@ function planCells(scenarios: Scenario[], positions: Position[][], kinds: FaultK
     const recorded = positions[index].filter((p) => !scenario.actions || scenario.actions.includes(p.action));
     const planted = (scenario.planted ?? []).map((p): Position => ({ ...p, label: plantedLabel(p) }));
     for (const position of [...recorded, ...planted]) {
-      for (const fault of kinds) cells.push({ scenario, position, fault, target: seedTarget('cell', cells.length + 1, scenario.topology, scenario.start) });
+      for (const fault of kinds.filter((kind) => strikesAt(kind, position, scenario.start))) {
+        cells.push({ scenario, position, fault, target: seedTarget('cell', cells.length + 1, scenario.topology, scenario.start) });
+      }
     }
   });
   return cells;
 }
 
-/** Deals the cells round-robin, the slow ones first, so that every lane waits about as long. */
+/** Deals the cells to the lanes, the slowest first, each to the lane with the least work so far, so that every lane ends about together. */
 function splitIntoLanes(cells: Cell[], count: number): Cell[][] {
-  const lanes: Cell[][] = Array.from({ length: Math.min(count, cells.length) }, () => []);
-  const ordered = [...cells.filter((c) => c.fault.untilDeadline), ...cells.filter((c) => !c.fault.untilDeadline)];
-  ordered.forEach((cell, index) => lanes[index % lanes.length].push(cell));
-  return lanes;
+  const lanes = Array.from({ length: Math.min(count, cells.length) }, () => ({ cells: [] as Cell[], seconds: 0 }));
+  const ordered = [...cells].sort((a, b) => b.fault.seconds - a.fault.seconds);
+  for (const cell of ordered) {
+    const lane = lanes.reduce((least, candidate) => (candidate.seconds < least.seconds ? candidate : least));
+    lane.cells.push(cell);
+    lane.seconds += cell.fault.seconds;
+  }
+  return lanes.map((lane) => lane.cells);
 }
 
 /**
@@ -173,7 +207,8 @@ function splitIntoLanes(cells: Cell[], count: number): Cell[][] {
 async function runLane(bundle: Bundle, cells: Cell[], onCell?: (cell: CellResult) => void): Promise<CellResult[]> {
   if (cells.length === 0) return [];
   const targets = cells.map((cell) => cell.target);
-  const rig = await Rig.start({ bundle, fixture: fixtureOf(targets), targets, functions: [MAIN, SHORT] });
+  const mongoPeers = cells.filter((cell) => cell.fault.loginCheck).map((cell) => cell.target.instanceId);
+  const rig = await Rig.start({ bundle, fixture: fixtureOf(targets), targets, functions: [MAIN, SHORT, LOGIN], mongoPeers });
   try {
     const results: CellResult[] = [];
     for (const [index, cell] of cells.entries()) {
@@ -201,38 +236,103 @@ async function runCell(rig: Rig, cell: Cell): Promise<CellResult> {
   const versionsBefore = new Set(cloud.truth.secret(target.secretName)?.versions.map((v) => v.versionId));
 
   // The struck fault goes first: at its call it takes precedence over the start's own rejection.
-  const strike = fault.inject(rig, { product: position.product, action: position.action, nth: position.nth, when: concerns(target) }, timing);
+  const strike = fault.inject(rig, { product: position.product, action: position.action, nth: position.nth, when: concerns(target) }, timing, target);
   const rejection = armStart(rig, target);
   const run1From = cloud.truth.requests.length;
-  const first = await rig.invoke(fault.untilDeadline ? SHORT.name : MAIN.name, target.event);
+  const deployment = fault.untilDeadline ? SHORT.name : fault.loginCheck ? LOGIN.name : MAIN.name;
+  const first = await rig.invoke(deployment, target.event);
   strike.remove();
   await cloud.faults.settled();
   if (strike.hits > 0) await untilLogged(rig, run1From, cell);
-  const struck = strikeProblems(strike, cloud.truth.requests.slice(run1From), cell);
+  const run1Requests = cloud.truth.requests.slice(run1From);
+  const struck = [...strikeProblems(strike, run1Requests, cell), ...(strike.hits > 0 ? (strike.check?.(run1Requests) ?? []) : [])];
+  const landed = lags(fault) ? landedProblems(rig, target) : [];
+  const breachesBeforeLanding = breachesOf(cloud.truth.violations, target);
   const expected2 = expectedSecondRun(rig, target, rejection !== undefined && rejection.hits === 0);
-  const second = await rig.invoke(MAIN.name, target.event);
+  const second = await rig.invoke(fault.loginCheck ? LOGIN.name : MAIN.name, target.event);
   rejection?.remove();
   await cloud.faults.settled();
 
   const run1 = outcomeOf(first, target.instanceId);
   const run2 = outcomeOf(second, target.instanceId);
   const added = (cloud.truth.secret(target.secretName)?.versions ?? []).filter((v) => !versionsBefore.has(v.versionId)).map((v) => v.versionId);
-  const violations = cloud.truth.violations.filter((v) => v.instanceId === target.instanceId).length;
+  const breaches = breachesOf(cloud.truth.violations, target);
+  const unreadable = breachesOf(cloud.truth.unreadable, target);
+  // Judged by the weaker rule, a cell may break the invariant until its late reset lands, never after.
+  const allowedBreaches = fault.rule === 'readable' ? breachesBeforeLanding : 0;
+  const violations = breaches - allowedBreaches + unreadable;
   const problems = [
     ...(run1 === expected1 ? [] : [`run 1 ended ${run1}, expected ${expected1}${first.record.error ? ` (${first.record.error.errorMessage})` : ''}`]),
     ...(run2 === expected2 ? [] : [`run 2 ended ${run2}, expected ${expected2}`]),
-    ...truthProblems(rig, target, added, violations),
+    ...ruleProblems(fault, breaches - allowedBreaches, unreadable),
+    ...truthProblems(rig, target, added),
+    ...(lags(fault) ? [...landed, ...lagProblems(target, added, [first, second]), ...earlyPromoteProblems(fault, strike)] : []),
     ...leakProblems(rig, [first, second]),
     ...struck,
     ...leftOutProblems([first, second]),
   ];
-  return { scenario: cell.scenario, position, fault, instanceId: target.instanceId, run1, run2, expected1, expected2, versionsAdded: added.length, violations, strikes: strike.hits, problems };
+  return {
+    scenario: cell.scenario,
+    position,
+    fault,
+    instanceId: target.instanceId,
+    run1,
+    run2,
+    expected1,
+    expected2,
+    versionsAdded: added.length,
+    violations,
+    strikes: strike.hits,
+    allowedBreaches,
+    earlyPromotes: strike.earlyPromotes ?? 0,
+    ownWriteWaits: logLines(first, OWN_WRITE_WAIT),
+    problems,
+  };
+}
+
+const breachesOf = (breaches: readonly { instanceId: string }[], target: SeededTarget) => breaches.filter((b) => b.instanceId === target.instanceId).length;
+
+/** Breaches of the rule the cell keeps: the invariant (and the weaker rule, which it implies), or the weaker rule and the invariant after the landing. */
+function ruleProblems(fault: FaultKind, breaches: number, unreadable: number): string[] {
+  const problems: string[] = [];
+  if (breaches > 0) problems.push(`${breaches} invariant violation(s)${fault.rule === 'readable' ? ' after the late reset landed' : ''}`);
+  if (unreadable > 0) problems.push(`${unreadable} time(s) the database's password was in no version labelled ACSCurrent, ACSPending or ACSPrevious`);
+  return problems;
+}
+
+/** Once run 1 is over and its late resets have landed, the rotation it completed is what the database holds. */
+function landedProblems(rig: Rig, target: SeededTarget): string[] {
+  const current = rig.cloud.truth.secretPassword(target.secretName, 'ACSCurrent');
+  const apart = Object.entries(rig.cloud.truth.rootPasswords(target.instanceId)).filter(([, held]) => held !== current);
+  return apart.length > 0 ? [`after run 1, its resets landed, the ${apart.map(([role]) => role).join(' and ')} password differs from ACSCurrent`] : [];
+}
+
+/** What a cloud that lags must not make the run do: add a version of its own beyond the trigger's, or take one over. */
+function lagProblems(target: SeededTarget, added: string[], runs: Invocation[]): string[] {
+  const expected = { fresh: 1, resume: 0, malformed: 2 }[target.start];
+  const problems = added.length === expected ? [] : [`${added.length} version(s) added, expected exactly ${expected}`];
+  const takeOvers = runs.reduce((sum, run) => sum + logLines(run, TAKE_OVER), 0);
+  if (takeOvers > 0) problems.push(`a run took over a version ${takeOvers} time(s) ("${TAKE_OVER}")`);
+  return problems;
+}
+
+/** With the login check on, or a status that the settle waits out, no promote may come before the password promoted has landed. */
+function earlyPromoteProblems(fault: FaultKind, strike: Strike): string[] {
+  const early = strike.earlyPromotes ?? 0;
+  if (fault.rule === 'readable' || early === 0) return [];
+  return [`ACSCurrent was moved ${early} time(s) while the database did not hold the password promoted yet`];
+}
+
+/** How many of the run's log lines say `msg`. */
+function logLines(run: Invocation, msg: string): number {
+  return run.record.logs.split('\n').filter((line) => line.startsWith('{') && (JSON.parse(line) as { msg?: unknown }).msg === msg).length;
 }
 
 /** A `malformed` start: the database rejects the first password it is sent for the target (once). */
 function armStart(rig: Rig, target: SeededTarget): FaultHandle | undefined {
-  if (target.start !== 'malformed') return undefined;
-  return rig.cloud.faults.error({ product: 'dds', action: 'ResetAccountPassword', when: concerns(target), code: 'InvalidAccountPassword.Malformed', times: 1 });
+  const times = REJECTED_RESETS[target.start];
+  if (times === 0) return undefined;
+  return rig.cloud.faults.error({ product: 'dds', action: 'ResetAccountPassword', when: concerns(target), code: 'InvalidAccountPassword.Malformed', times });
 }
 
 /** The trigger's version: its replacement once staged, else its own VersionId, if either exists. */
@@ -249,10 +349,9 @@ function expectedSecondRun(rig: Rig, target: SeededTarget, rejecting: boolean): 
   return version.stages.includes('ACSCurrent') ? 'skipped' : 'no report';
 }
 
-function truthProblems(rig: Rig, target: SeededTarget, added: string[], violations: number): string[] {
+function truthProblems(rig: Rig, target: SeededTarget, added: string[]): string[] {
   const { truth } = rig.cloud;
   const problems: string[] = [];
-  if (violations > 0) problems.push(`${violations} invariant violation(s)`);
   const current = truth.secretPassword(target.secretName, 'ACSCurrent');
   const held = Object.entries(truth.rootPasswords(target.instanceId));
   for (const [role, password] of held) if (password !== current) problems.push(`the ${role} password differs from ACSCurrent`);
@@ -289,7 +388,7 @@ async function untilLogged(rig: Rig, from: number, { position, target }: Cell): 
  * the target, whose parameters say what the recording said (the `cs` reset, the move of ACSCurrent). A fault that
  * never fired, or fired at another call, fails the cell, whatever the runs came to.
  */
-function strikeProblems(strike: FaultHandle, run1: readonly RequestRecord[], cell: Cell): string[] {
+function strikeProblems(strike: Pick<FaultHandle, 'hits'>, run1: readonly RequestRecord[], cell: Cell): string[] {
   const { position, target } = cell;
   const calls = run1.filter((r) => r.product === position.product && r.action === position.action && concerns(target)(r.params));
   if (strike.hits === 0) return [`the fault never struck in run 1: the run made ${calls.length} ${position.action} call(s), the cell strikes ${position.label}`];
@@ -308,7 +407,7 @@ function leftOutProblems(runs: Invocation[]): string[] {
 
 /** Cells per fault kind and how many held; the totals `npm run faults` prints. */
 export function totals(result: MatrixResult): { cells: number; held: number; violations: number; byKind: Array<{ kind: FaultKind; cells: number; held: number }> } {
-  const byKind = FAULT_KINDS.map((kind) => {
+  const byKind = kindsOf(result.cells).map((kind) => {
     const cells = result.cells.filter((c) => c.fault.id === kind.id);
     return { kind, cells: cells.length, held: cells.filter((c) => c.problems.length === 0).length };
   }).filter((k) => k.cells > 0);
@@ -319,3 +418,14 @@ export function totals(result: MatrixResult): { cells: number; held: number; vio
     byKind,
   };
 }
+
+/** The fault kinds of these cells, in the order of FAULT_KINDS (a test's own kinds after them). */
+export function kindsOf(cells: CellResult[]): FaultKind[] {
+  return [...new Map(cells.map((cell) => [cell.fault.id, cell.fault])).values()].sort((a, b) => kindOrder(a) - kindOrder(b));
+}
+
+/** A kind's place in FAULT_KINDS; kinds of a test's own after them. */
+const kindOrder = (kind: FaultKind): number => {
+  const index = FAULT_KINDS.findIndex((k) => k.id === kind.id);
+  return index < 0 ? FAULT_KINDS.length : index;
+};

@@ -6,7 +6,7 @@
  * through one of these.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -60,15 +60,20 @@ export interface RigOptions {
   bundle: Bundle;
   /** The local cloud's fixture; its first access key must be RIG_KEY. */
   fixture: object;
-  /** ROTATION_TARGETS of the deployed functions. */
+  /**
+   * The deployed functions' targets, in the file ROTATION_TARGETS_FILE names (a lane's targets take more than
+   * FC's 4 KB of environment variables as ROTATION_TARGETS).
+   */
   targets: Target[];
   /**
    * The bundle is deployed once per entry, under that name with that timeout (FC kills a run that
    * outlasts it; the function derives its deadline from it).
    */
-  functions: Array<{ name: string; timeoutSeconds: number }>;
-  /** More environment variables for the functions. */
+  functions: Array<{ name: string; timeoutSeconds: number; environment?: Record<string, string> }>;
+  /** More environment variables for the functions (a function's own `environment` wins). */
   environment?: Record<string, string>;
+  /** MongoDB login peers for these instances (for a deployment with the login check on). */
+  mongoPeers?: readonly string[];
 }
 
 /** What a run came to for one target: the report's outcome, or how FC ended a run that left none. */
@@ -85,12 +90,14 @@ export class Rig {
     readonly cloud: LocalCloud,
     private readonly client: import('@alicloud/fc20230330').default,
     private readonly options: RigOptions,
+    private readonly targetsFile: TargetsFile,
   ) {}
 
   static async start(options: RigOptions): Promise<Rig> {
-    const cloud = await startLocalCloud({ port: 0, fixture: options.fixture });
+    const cloud = await startLocalCloud({ port: 0, fixture: options.fixture, mongoPeers: options.mongoPeers?.length ? options.mongoPeers : false });
+    const targetsFile = writeTargetsFile(options.targets);
     try {
-      deploy(cloud, options);
+      deploy(cloud, options, targetsFile.path);
       const config = new openApi.$OpenApiUtil.Config({
         accessKeyId: RIG_KEY.id,
         accessKeySecret: RIG_KEY.secret,
@@ -98,9 +105,10 @@ export class Rig {
         protocol: 'http',
         regionId: cloud.region,
       });
-      return new Rig(cloud, new fc.default(config), options);
+      return new Rig(cloud, new fc.default(config), options, targetsFile);
     } catch (err) {
       await cloud.close();
+      targetsFile.remove();
       throw err;
     }
   }
@@ -138,16 +146,33 @@ export class Rig {
 
   /** Deploys these functions again (default: all): their next runs start on fresh instances, with nothing left from earlier runs. */
   redeploy(names?: string[]): void {
-    deploy(this.cloud, { ...this.options, functions: this.options.functions.filter((f) => !names || names.includes(f.name)) });
+    deploy(this.cloud, { ...this.options, functions: this.options.functions.filter((f) => !names || names.includes(f.name)) }, this.targetsFile.path);
   }
 
-  close(): Promise<void> {
-    return this.cloud.close();
+  async close(): Promise<void> {
+    try {
+      await this.cloud.close();
+    } finally {
+      this.targetsFile.remove();
+    }
   }
 }
 
-function deploy(cloud: LocalCloud, options: RigOptions): void {
-  for (const { name, timeoutSeconds } of options.functions) {
+interface TargetsFile {
+  path: string;
+  remove(): void;
+}
+
+/** The targets as the JSON array ROTATION_TARGETS_FILE names: their instance and secret, nothing else the caller keeps with them. */
+function writeTargetsFile(targets: Target[]): TargetsFile {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rig-targets-'));
+  const file = path.join(dir, 'targets.json');
+  writeFileSync(file, JSON.stringify(targets.map(({ instanceId, secretName }) => ({ instanceId, secretName }))));
+  return { path: file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function deploy(cloud: LocalCloud, options: RigOptions, targetsFile: string): void {
+  for (const { name, timeoutSeconds, environment } of options.functions) {
     cloud.fc.register({
       name,
       codeDir: options.bundle.codeDir,
@@ -157,7 +182,7 @@ function deploy(cloud: LocalCloud, options: RigOptions): void {
       timeoutSeconds,
       memoryMB: 512,
       maxAsyncRetryAttempts: 0,
-      environment: { ROTATION_TARGETS: rotationTargets(options.targets), ...options.environment },
+      environment: { ROTATION_TARGETS_FILE: targetsFile, ...options.environment, ...environment },
     });
   }
 }
@@ -170,11 +195,6 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** ROTATION_TARGETS for the targets: their instance and secret, nothing else the caller keeps with them. */
-function rotationTargets(targets: Target[]): string {
-  return JSON.stringify(targets.map(({ instanceId, secretName }) => ({ instanceId, secretName })));
 }
 
 export function outcomeOf(invocation: Invocation, instanceId: string): RunOutcome {

@@ -17,6 +17,9 @@ export type Topology = 'replicate' | 'sharding';
  */
 export type Start = 'fresh' | 'resume' | 'malformed';
 
+/** How many resets the database rejects, by start, before it accepts one: the `malformed` start's first password. */
+export const REJECTED_RESETS: Record<Start, number> = { fresh: 0, resume: 0, malformed: 1 };
+
 export interface SeededTarget extends Target {
   topology: Topology;
   start: Start;
