@@ -55,7 +55,8 @@ export class Rotation {
   /** Applies the password once its version is confirmed to still carry its label; a malformed one is replaced, once. */
   private async apply(toApply: Staged): Promise<Next> {
     const { applier, spent, log } = this.run;
-    for (let candidate = toApply; ; ) {
+    for (let candidate: Next = toApply; ; ) {
+      if (candidate.kind === 'ended') return candidate;
       const confirmed = await confirm(this.run, candidate);
       if (confirmed.kind === 'ended') return confirmed;
       const result = await applier.apply(confirmed.credential);

@@ -5,12 +5,12 @@
  * cannot be used at all (then once).
  */
 import { OperationError } from '../../shared/errors';
-import { OWN_CODES, SERVICE_CODES } from '../../shared/codes';
+import { SERVICE_CODES } from '../../shared/codes';
 import { generatePassword } from '../../shared/password';
 import { replacementVersionId } from '../../shared/targets';
 import { takeOver } from './concurrency';
 import { type StageContext, decideLostAtStage, decideResume, decideStage, initialVersionId } from './decide';
-import { type Next, type Staged, type TargetRun, ended, staged } from './target-run';
+import { type Next, type TargetRun, ended, staged } from './target-run';
 import { ACS_CURRENT, ACS_PENDING, type SecretVersion, labelled, withoutStage } from './versions';
 
 /** Puts the password to apply under ACSPending, or decides that this target is done (skipped, planned, resumed). */
@@ -40,15 +40,14 @@ export async function stage(run: TargetRun): Promise<Next> {
   }
 }
 
-/** Generates a password and stages it; the same VersionId already staged (a race, a lost answer) is resumed. */
-export async function stageFresh(run: TargetRun, versionId: string): Promise<Staged> {
+/**
+ * Generates a password and stages it. The same VersionId already there (a race, a lost answer, or a list that
+ * trailed a completed delivery of this trigger) is read as it is: resumed while pending, skipped once promoted.
+ */
+export async function stageFresh(run: TargetRun, versionId: string): Promise<Next> {
   const credential = run.applier.newCredential(generatePassword(run.settings.passwordLength));
   run.log.keepSecret(credential.password);
-  if ((await run.store.stagePending(versionId, run.applier.secretValue(credential))) === 'exists') {
-    const resumed = await resume(run, versionId);
-    if (resumed.kind === 'staged') return resumed;
-    throw OperationError.of(OWN_CODES.promoteGuard, `version ${versionId} exists but is not pending (${resumed.reason})`);
-  }
+  if ((await run.store.stagePending(versionId, run.applier.secretValue(credential))) === 'exists') return resume(run, versionId);
   run.trail.staged = run.trail.fresh = versionId;
   return staged(versionId, credential, 'fresh');
 }
