@@ -1,6 +1,6 @@
 /**
  * `npm run chaos -- [--instances 200] [--seed 1] [--sharded-ratio 0.2] [--concurrency 16|yaml] [--timeout-seconds S]
- *                    [--dds-qps 10] [--kms-qps 20] [--known-rates] [--max-runs 3] [--logs FILE]`
+ *                    [--dds-qps 10] [--kms-qps 20] [--kms-lag-ms 1000] [--known-rates] [--max-runs 3] [--logs FILE]`
  *
  * A soak at fleet scale: a generated fleet, every instance tagged rotation=enabled, rotated by the freshly built
  * function deployed to the local FC as s.yaml deploys it (ROTATION_TAG discovery; its timeout and unset
@@ -40,7 +40,7 @@ const faultSettings = (options: ChaosOptions): ChaosFaultSettings => ({
   lostAnswerRate: 0.02,
   ddsQps: options.ddsQps,
   kmsQps: options.kmsQps,
-  kmsLagMs: 1_000,
+  kmsLagMs: options.kmsLagMs,
 });
 
 async function main(options: ChaosOptions): Promise<number> {

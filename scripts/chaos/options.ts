@@ -12,6 +12,8 @@ export interface ChaosOptions {
    * the calls outrun both throttles and a fleet of 200 rotates in about 100 s instead of 250 s.
    */
   concurrency?: number;
+  /** How far behind KMS reads are served, in ms. */
+  kmsLagMs: number;
   /** The function's timeout in seconds; s.yaml's when absent. */
   timeoutSeconds?: number;
   /** The local cloud's flow control, in calls a second. */
@@ -27,7 +29,7 @@ export interface ChaosOptions {
 }
 
 export const USAGE = `usage: npm run chaos -- [--instances 200] [--seed 1] [--sharded-ratio 0.2] [--concurrency 16|yaml] [--timeout-seconds S]
-                     [--dds-qps 10] [--kms-qps 20] [--known-rates] [--max-runs 3] [--logs FILE]
+                     [--dds-qps 10] [--kms-qps 20] [--kms-lag-ms 1000] [--known-rates] [--max-runs 3] [--logs FILE]
   --concurrency is the function's MAX_CONCURRENCY (yaml: s.yaml's); --timeout-seconds defaults to s.yaml's timeout;
   --known-rates sets the function's DDS_QPS and KMS_QPS to the limits (s.yaml leaves them unset: the function finds
   them by backing off)`;
@@ -48,6 +50,7 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
       'known-rates': { type: 'boolean', default: false },
       'dds-qps': { type: 'string', default: '10' },
       'kms-qps': { type: 'string', default: '20' },
+      'kms-lag-ms': { type: 'string', default: '1000' },
       'max-runs': { type: 'string', default: '3' },
       logs: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -65,6 +68,7 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
     knownRates: values['known-rates'],
     ddsQps: number('--dds-qps', values['dds-qps'], { min: 0.5, max: 10_000 }),
     kmsQps: number('--kms-qps', values['kms-qps'], { min: 0.5, max: 10_000 }),
+    kmsLagMs: number('--kms-lag-ms', values['kms-lag-ms'], { min: 0, max: 600_000, integer: true }),
     maxRuns: number('--max-runs', values['max-runs'], { min: 1, max: 30, integer: true }),
     logsFile: values.logs === undefined ? undefined : nonEmpty('--logs', values.logs),
     help: values.help,

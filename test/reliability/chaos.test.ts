@@ -69,8 +69,9 @@ describe('npm run chaos', () => {
   }, RUN_TIMEOUT_MS);
 
   it('fails, exit 1, when the instances cannot all be rotated within the runs (a timeout that leaves no time to see a write)', async () => {
-    // FC timeout 2 s: the function keeps 1 s for its work, and KMS shows a write 1 s after it: no rotation can finish.
-    const run = await chaos('--instances', '4', '--seed', '7', '--timeout-seconds', '2', '--max-runs', '1');
+    // FC timeout 2 s: the function keeps 1 s for its work, and KMS shows a write 60 s after it: no attempt, first or
+    // retried, can see its own write, so no rotation can finish.
+    const run = await chaos('--instances', '4', '--seed', '7', '--timeout-seconds', '2', '--kms-lag-ms', '60000', '--max-runs', '1');
 
     expect(run.code, run.stdout + run.stderr).toBe(1);
     const out = lines(run.stdout);
@@ -102,6 +103,7 @@ describe('the command line of npm run chaos', () => {
       timeoutSeconds: undefined,
       ddsQps: 10,
       kmsQps: 20,
+      kmsLagMs: 1000,
       knownRates: false,
       maxRuns: 3,
       logsFile: undefined,
