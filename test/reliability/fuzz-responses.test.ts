@@ -182,7 +182,7 @@ describe('corrupted answers from the cloud', () => {
       // Cases share the cloud, so a shrunk case would not replay the state the failing one met: report it as found.
       { numRuns: RUNS, endOnFailure: true },
     );
-  });
+  }, 180_000); // a hang guard for RUNS pairs of rotations on a loaded machine, not a speed target
 
   it('a pending version whose data reads back garbled once is read again, not replaced (its password may be on the database)', async () => {
     cloud.faults.clear();
