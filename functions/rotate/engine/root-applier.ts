@@ -17,14 +17,11 @@ import { type MongoAddress, VerifyAddressError, showAddress, verifyAddress } fro
 import { type LoginResult, verifyLogin } from '../../shared/verify/login';
 import type { PlannedTarget } from '../../shared/targets';
 import type { AccountApplier, Applied, Credential, ReadCredential, Role } from './applier';
+import { type InstanceType, describeInstance, rotatableType } from './instance';
 import type { SendCall } from './secret-store';
 
 const RUNNING = 'Running';
-const UNLOCKED = 'Unlock';
-const ROLES_BY_TYPE = new Map<string, Role[]>([
-  ['sharding', ['db', 'cs']],
-  ['replicate', ['normal']],
-]);
+const ROLES_BY_TYPE: Record<InstanceType, Role[]> = { sharding: ['db', 'cs'], replicate: ['normal'] };
 
 export interface RootApplierDeps {
   dds: DdsClient;
@@ -61,14 +58,8 @@ export class RootApplier implements AccountApplier {
     // What planning read in this invocation serves (a lock set since then fails the reset, with nothing applied),
     // unless a login check needs the addresses a listing lacks.
     const known = this.target.inspected;
-    const instance = known && (known.addresses || !this.verifies) ? known.instance : await this.describeInstance();
-    if (instance.lockMode !== UNLOCKED) {
-      throw OperationError.of(SERVICE_CODES.lockedInstance, `the instance is locked (LockMode ${shown(instance.lockMode)}); nothing was changed`);
-    }
-    const roles = ROLES_BY_TYPE.get(instance.DBInstanceType ?? '');
-    if (!roles) {
-      throw OperationError.of(OWN_CODES.unsupportedInstanceType, `instance type ${shown(instance.DBInstanceType)} is neither replicate nor sharding; nothing was changed`);
-    }
+    const instance = known && (known.addresses || !this.verifies) ? known.instance : await describeInstance(this.deps.dds, this.deps.call, this.target.instanceId);
+    const roles = ROLES_BY_TYPE[rotatableType(instance)];
     this.described = instance;
     if (this.verifies) this.loginAddress(); // a login check that cannot know where to log in fails before any write
     this.roles = roles;
@@ -125,7 +116,7 @@ export class RootApplier implements AccountApplier {
   async settle(): Promise<void> {
     const { firstMs, maxMs } = this.deps.settleDelays;
     for (let delay = firstMs; ; delay = Math.min(delay * 2, maxMs)) {
-      const instance = await this.describeInstance();
+      const instance = await describeInstance(this.deps.dds, this.deps.call, this.target.instanceId);
       this.described = instance;
       const status = instance.DBInstanceStatus;
       if (status === RUNNING) return;
@@ -169,18 +160,5 @@ export class RootApplier implements AccountApplier {
     this.resetSent = true;
     await this.deps.call('ResetAccountPassword', (runtime) => this.deps.dds.resetAccountPasswordWithOptions(request, runtime));
     this.deps.log.info('reset the root password', { step: 'apply', characterType: role });
-  }
-
-  private async describeInstance(): Promise<$Dds.DBInstanceAttribute> {
-    const { instanceId } = this.target;
-    const request = new $Dds.DescribeDBInstanceAttributeRequest({ DBInstanceId: instanceId });
-    const response = await this.deps.call('DescribeDBInstanceAttribute', (runtime) => this.deps.dds.describeDBInstanceAttributeWithOptions(request, runtime));
-    const instances: unknown = response.body?.DBInstances?.DBInstance;
-    const instance = Array.isArray(instances) ? (instances[0] as $Dds.DBInstanceAttribute | undefined) : undefined;
-    if (!instance) throw OperationError.of(SERVICE_CODES.instanceNotFound, `DescribeDBInstanceAttribute returned no instance ${instanceId}`);
-    if (instance.DBInstanceId !== instanceId) {
-      throw OperationError.of(OWN_CODES.invalidResponse, `DescribeDBInstanceAttribute answered for instance ${shown(instance.DBInstanceId)}, not ${instanceId}`);
-    }
-    return instance;
   }
 }

@@ -26,11 +26,9 @@ import type { PlannedUserTarget } from '../../shared/targets';
 import { type MongoAddress, VerifyAddressError, mongosAddresses, showAddress, verifyAddress } from '../../shared/verify/address';
 import { type LoginCheck, type LoginResult, verifyLogin } from '../../shared/verify/login';
 import type { AccountApplier, Applied, Credential, ReadCredential, Role } from './applier';
+import { describeInstance, rotatableType } from './instance';
 import type { SecretStore, SendCall } from './secret-store';
 import { ACS_CURRENT, ACS_PENDING } from './versions';
-
-const UNLOCKED = 'Unlock';
-const INSTANCE_TYPES = ['replicate', 'sharding'];
 
 export interface UserApplierDeps {
   dds: DdsClient;
@@ -94,13 +92,8 @@ export class UserApplier implements AccountApplier {
   /** The instance (not locked, a replica set or a sharded cluster, an address to connect to) and who ACSCurrent names. */
   async inspect(): Promise<Role[]> {
     const known = this.target.inspected;
-    const instance = known?.addresses ? known.instance : await this.describeInstance();
-    if (instance.lockMode !== UNLOCKED) {
-      throw OperationError.of(SERVICE_CODES.lockedInstance, `the instance is locked (LockMode ${shown(instance.lockMode)}); nothing was changed`);
-    }
-    if (!INSTANCE_TYPES.includes(instance.DBInstanceType ?? '')) {
-      throw OperationError.of(OWN_CODES.unsupportedInstanceType, `instance type ${shown(instance.DBInstanceType)} is neither replicate nor sharding; nothing was changed`);
-    }
+    const instance = known?.addresses ? known.instance : await describeInstance(this.deps.dds, this.deps.call, this.target.instanceId);
+    rotatableType(instance);
     this.described = instance;
     this.address();
     if (this.target.plaintextAllowedBy) {
@@ -267,7 +260,7 @@ export class UserApplier implements AccountApplier {
   private session<T>(root: RootLogin, work: (session: UserAdminSession) => Promise<T>): Promise<T> {
     return this.deps.call('MongoDB user commands', async () => {
       if (this.addressStale && this.target.connectionHost === undefined) {
-        this.described = await this.describeInstance();
+        this.described = await describeInstance(this.deps.dds, this.deps.call, this.target.instanceId);
         this.addressStale = false;
       }
       this.deps.deadline.ensure('run the user commands');
@@ -365,19 +358,6 @@ export class UserApplier implements AccountApplier {
       if (!(err instanceof VerifyAddressError)) throw err;
       throw OperationError.of(OWN_CODES.userAdminUnreachable, `cannot tell where to connect to change ${this.userName(this.target.accountName)}: ${err.message}; set "connectionHost" for this target`);
     }
-  }
-
-  private async describeInstance(): Promise<$Dds.DBInstanceAttribute> {
-    const { instanceId } = this.target;
-    const request = new $Dds.DescribeDBInstanceAttributeRequest({ DBInstanceId: instanceId });
-    const response = await this.deps.call('DescribeDBInstanceAttribute', (runtime) => this.deps.dds.describeDBInstanceAttributeWithOptions(request, runtime));
-    const instances: unknown = response.body?.DBInstances?.DBInstance;
-    const instance = Array.isArray(instances) ? (instances[0] as $Dds.DBInstanceAttribute | undefined) : undefined;
-    if (!instance) throw OperationError.of(SERVICE_CODES.instanceNotFound, `DescribeDBInstanceAttribute returned no instance ${instanceId}`);
-    if (instance.DBInstanceId !== instanceId) {
-      throw OperationError.of(OWN_CODES.invalidResponse, `DescribeDBInstanceAttribute answered for instance ${shown(instance.DBInstanceId)}, not ${instanceId}`);
-    }
-    return instance;
   }
 
   /** The users this target manages: the one, or the pair. */
