@@ -4,11 +4,11 @@
  * samples), its command line, and small real runs: the output's shape, that every rotation was verified
  * against the database, the last line. Never a speed: the machines are small and shared.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../deploy/s-yaml';
+import { type ScriptRun, lines, runScript } from '../helpers/script';
 import { loadConfig } from '../../functions/shared/config';
 import { ConfigError } from '../../functions/shared/errors';
 import type { RequestSample } from '../../scripts/bench-app/client';
@@ -16,30 +16,10 @@ import { parseBenchAppArgs, UsageError } from '../../scripts/bench-app/options';
 import type { BenchAppReport } from '../../scripts/bench-app/report';
 import { benchEnvironment } from '../../scripts/bench-app/rotator';
 import { summarize } from '../../scripts/bench-app/stats';
-import { PROJECT_ROOT } from '../deploy/s-yaml';
 
-const TSX = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
-const BENCH = join(PROJECT_ROOT, 'scripts', 'bench-app.ts');
 const RUN_TIMEOUT_MS = 150_000;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function bench(...args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(TSX, [BENCH, ...args], { cwd: PROJECT_ROOT, timeout: RUN_TIMEOUT_MS });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const failed = err as { code?: unknown; stdout?: string; stderr?: string };
-    if (typeof failed.code !== 'number') throw err;
-    return { code: failed.code, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
-}
-
-const lines = (text: string) => text.trimEnd().split('\n');
+const bench = (...args: string[]): Promise<ScriptRun> => runScript('bench-app', args, RUN_TIMEOUT_MS);
 
 const ok = (client: number, start: number, end: number): RequestSample => ({ client, start, end, ok: true });
 const refused = (client: number, start: number, end: number): RequestSample => ({ client, start, end, ok: false, failure: 'auth', reason: 'MongoServerError AuthenticationFailed' });

@@ -4,35 +4,13 @@
  * with small fleets: the output's shape and verdict, the exit code when every instance rotates within two timer
  * runs and when it cannot (a function timeout too short to finish any rotation), and the command line. Never a speed.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { type ScriptRun, lines, runScript } from '../helpers/script';
 import { parseChaosArgs, UsageError } from '../../scripts/chaos/options';
-import { PROJECT_ROOT } from '../deploy/s-yaml';
 
-const TSX = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
-const CHAOS = join(PROJECT_ROOT, 'scripts', 'chaos.ts');
 const RUN_TIMEOUT_MS = 240_000;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function chaos(...args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(TSX, [CHAOS, ...args], { cwd: PROJECT_ROOT, timeout: RUN_TIMEOUT_MS });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const failed = err as { code?: unknown; stdout?: string; stderr?: string };
-    if (typeof failed.code !== 'number') throw err;
-    return { code: failed.code, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
-}
-
-const lines = (text: string) => text.trimEnd().split('\n');
+const chaos = (...args: string[]): Promise<ScriptRun> => runScript('chaos', args, RUN_TIMEOUT_MS);
 
 describe('npm run chaos', () => {
   it('rotates a small fleet through the faults: the calls that failed, each run, no violation, every instance on ACSCurrent; exit 0', async () => {
