@@ -2,6 +2,7 @@ import type { Product } from '../http/api-error';
 import { FixtureError } from '../state';
 import { checkedApplyLate } from './apply-late';
 import type { FaultControls, FaultHandle } from './fault-controls';
+import { FieldReader, type Json } from './field-reader';
 import { checkedLag } from './lag';
 
 /**
@@ -26,7 +27,6 @@ export function applyFixtureFaults(faults: FaultControls, raw: unknown, source: 
   return apply.map((add) => add!(faults));
 }
 
-type Json = Record<string, unknown>;
 type Apply = (faults: FaultControls) => FaultHandle;
 
 const PRODUCTS: readonly Product[] = ['dds', 'kms', 'fc'];
@@ -43,25 +43,15 @@ const FIELDS: Record<string, string[]> = {
 };
 const REMOVE_FROM_VERSION = ['refuse', 'accept'] as const;
 
-class FaultReader {
-  readonly problems: string[] = [];
+class FaultReader extends FieldReader {
+  constructor() {
+    super(FIELDS, '{"kind":"latency","product":"dds","ms":50}');
+  }
 
   fault(raw: unknown, path: string): Apply | undefined {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      this.problems.push(`${path}: must be an object such as {"kind":"latency","product":"dds","ms":50}`);
-      return undefined;
-    }
-    const item = raw as Json;
-    const kind = item.kind;
-    if (typeof kind !== 'string' || !(kind in FIELDS)) {
-      this.problems.push(`${path}.kind: must be one of ${Object.keys(FIELDS).join(', ')}, got ${JSON.stringify(kind)}`);
-      return undefined;
-    }
-    for (const key of Object.keys(item)) {
-      if (key !== 'kind' && !FIELDS[kind].includes(key)) {
-        this.problems.push(`${path}.${key}: unknown field for a ${kind} fault; expected ${FIELDS[kind].join(', ')}`);
-      }
-    }
+    const known = this.kindOf(raw, path);
+    if (!known) return undefined;
+    const { item, kind } = known;
     return this.build(kind, item, path);
   }
 
@@ -175,32 +165,6 @@ class FaultReader {
   }
 
   private nth(item: Json, path: string): number | undefined {
-    const value = item.nth;
-    if (value === undefined || (typeof value === 'number' && Number.isInteger(value) && value >= 1)) return value;
-    this.problems.push(`${path}.nth: must be a whole number of at least 1, got ${JSON.stringify(value)}`);
-    return undefined;
-  }
-
-  private text(item: Json, key: string, path: string, required: boolean): string | undefined {
-    const value = item[key];
-    if (value === undefined && !required) return undefined;
-    if (typeof value === 'string' && value !== '') return value;
-    this.problems.push(`${path}.${key}: must be a non-empty string, got ${JSON.stringify(value) ?? 'nothing'}`);
-    return undefined;
-  }
-
-  private number(item: Json, key: string, path: string, required: boolean): number | undefined {
-    const value = item[key];
-    if (value === undefined && !required) return undefined;
-    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
-    this.problems.push(`${path}.${key}: must be a number of at least 0, got ${JSON.stringify(value) ?? 'nothing'}`);
-    return undefined;
-  }
-
-  private flag(item: Json, key: string, path: string): boolean | undefined {
-    const value = item[key];
-    if (value === undefined || typeof value === 'boolean') return value;
-    this.problems.push(`${path}.${key}: must be true or false, got ${JSON.stringify(value)}`);
-    return undefined;
+    return this.whole(item, 'nth', path, 1);
   }
 }

@@ -1,5 +1,6 @@
 import { FixtureError } from '../state';
 import type { FaultHandle } from '../faults/fault-controls';
+import { FieldReader, type Json } from '../faults/field-reader';
 import type { InstancePeers } from './instance-peers';
 
 /**
@@ -20,8 +21,6 @@ const FIELDS: Record<string, string[]> = {
   rejectLogins: ['instanceId', 'times', 'user', 'db'],
 };
 
-type Json = Record<string, unknown>;
-
 /** Reads the fixture's `mongoFaults`; throws FixtureError listing every problem by its field path. */
 export function readMongoFaults(raw: unknown, source: string): MongoFaultSetup[] {
   if (raw === undefined) return [];
@@ -32,25 +31,15 @@ export function readMongoFaults(raw: unknown, source: string): MongoFaultSetup[]
   return setups as MongoFaultSetup[];
 }
 
-class MongoFaultReader {
-  readonly problems: string[] = [];
+class MongoFaultReader extends FieldReader {
+  constructor() {
+    super(FIELDS, '{"kind":"drop","command":"updateUser"}');
+  }
 
   fault(raw: unknown, path: string): MongoFaultSetup | undefined {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      this.problems.push(`${path}: must be an object such as {"kind":"drop","command":"updateUser"}`);
-      return undefined;
-    }
-    const item = raw as Json;
-    const kind = item.kind;
-    if (typeof kind !== 'string' || !(kind in FIELDS)) {
-      this.problems.push(`${path}.kind: must be one of ${Object.keys(FIELDS).join(', ')}, got ${JSON.stringify(kind)}`);
-      return undefined;
-    }
-    for (const key of Object.keys(item)) {
-      if (key !== 'kind' && !FIELDS[kind].includes(key)) {
-        this.problems.push(`${path}.${key}: unknown field for a ${kind} fault; expected ${FIELDS[kind].join(', ')}`);
-      }
-    }
+    const known = this.kindOf(raw, path);
+    if (!known) return undefined;
+    const { item, kind } = known;
     const match = {
       instanceId: this.text(item, 'instanceId', path, kind === 'rejectLogins'),
       command: this.text(item, 'command', path, false),
@@ -83,28 +72,5 @@ class MongoFaultReader {
         return (peers) => peers.rejectLogins(match.instanceId!, options);
       }
     }
-  }
-
-  private text(item: Json, key: string, path: string, required: boolean): string | undefined {
-    const value = item[key];
-    if (value === undefined && !required) return undefined;
-    if (typeof value === 'string' && value !== '') return value;
-    this.problems.push(`${path}.${key}: must be a non-empty string, got ${JSON.stringify(value) ?? 'nothing'}`);
-    return undefined;
-  }
-
-  private whole(item: Json, key: string, path: string, min: number, required = false): number | undefined {
-    const value = item[key];
-    if (value === undefined && !required) return undefined;
-    if (typeof value === 'number' && Number.isInteger(value) && value >= min) return value;
-    this.problems.push(`${path}.${key}: must be a whole number of at least ${min}, got ${JSON.stringify(value) ?? 'nothing'}`);
-    return undefined;
-  }
-
-  private flag(item: Json, key: string, path: string): boolean | undefined {
-    const value = item[key];
-    if (value === undefined || typeof value === 'boolean') return value;
-    this.problems.push(`${path}.${key}: must be true or false, got ${JSON.stringify(value)}`);
-    return undefined;
   }
 }
