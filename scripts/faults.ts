@@ -19,7 +19,7 @@ import { cellsFromResult, readBlock, readReadme, renderBlock, replaceBlock, writ
 import { type Scenario, DIMENSIONS, allScenarios, scenarioLabel, valueOf } from './faults/scenarios';
 import { formatMatrix } from './faults/table';
 
-const DEFAULT_CONCURRENCY = 6;
+const DEFAULT_CONCURRENCY = 8;
 const [TOPOLOGIES, STARTS, ACCOUNTS] = DIMENSIONS.map((d) => d.values.map((v) => v.id));
 
 const USAGE = `usage: npm run faults -- [--topology ${TOPOLOGIES.join('|')}]… [--start ${STARTS.join('|')}]… [--account ${ACCOUNTS.join('|')}]… [--fault ID]… [--concurrency N] [--write-readme | --check-readme]

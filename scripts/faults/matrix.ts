@@ -2,9 +2,10 @@
  * The fault matrix: for every call a rotation makes (positions.ts records them, scenarios.ts declares them) and
  * every fault (kinds.ts), one target is rotated through the local FC with that fault struck at that call (run 1),
  * then the same invocation is made again without it (run 2), and the cloud's truth is judged. A scenario fixes the
- * topology (replica set: one reset; sharded cluster: `db` then `cs`) and the start (seed.ts: `fresh`,
+ * topology (replica set: one reset; sharded cluster: `db` then `cs`), the start (seed.ts: `fresh`,
  * `resume` from this trigger's pending version, `malformed` where the database rejects the first
- * password it is sent, so that the run stages a replacement).
+ * password it is sent, so that the run stages a replacement) and the account (root, or an application user
+ * rotated `alternating` or `single`, whose MongoDB commands are positions too).
  *
  * Run 2 repeats run 1's trigger (same `rotationId`, hence the same VersionId), as FC's async retry or
  * a redelivered event does. A new trigger would not do: a forced rotation with a new id after a
@@ -30,6 +31,9 @@
  *     at every instant, and the invariant once its reset has landed;
  *   - every role's root password equals ACSCurrent's, ACSCurrent is the trigger's version, ACSPrevious
  *     holds the password from before, nothing carries ACSPending;
+ *   - an application user: the user ACSCurrent names (the one the rotation changes) logs in with ACSCurrent's
+ *     password, the user ACSPrevious names (the one from before) still logs in with ACSPrevious's (alternating)
+ *     or no longer does (single), through the official driver; root's password and secret are untouched;
  *   - the only versions added are the trigger's: at most one, or two where a rejected password was
  *     replaced;
  *   - no password appears in either run's log, answer or error;
@@ -200,14 +204,17 @@ function planCells(scenarios: Scenario[], positions: Position[][], kinds: FaultK
 /** Deals the cells to the lanes, the slowest first, each to the lane with the least work so far, so that every lane ends about together. */
 function splitIntoLanes(cells: Cell[], count: number): Cell[][] {
   const lanes = Array.from({ length: Math.min(count, cells.length) }, () => ({ cells: [] as Cell[], seconds: 0 }));
-  const ordered = [...cells].sort((a, b) => b.fault.seconds - a.fault.seconds);
+  const ordered = [...cells].sort((a, b) => secondsOf(b) - secondsOf(a));
   for (const cell of ordered) {
     const lane = lanes.reduce((least, candidate) => (candidate.seconds < least.seconds ? candidate : least));
     lane.cells.push(cell);
-    lane.seconds += cell.fault.seconds;
+    lane.seconds += secondsOf(cell);
   }
   return lanes.map((lane) => lane.cells);
 }
+
+/** Roughly how long a cell takes: its kind's estimate, a second more when an application user's run is held until its later deadline. */
+const secondsOf = (cell: Cell): number => cell.fault.seconds + (cell.fault.untilDeadline && cell.target.account !== 'root' ? 1 : 0);
 
 const accountOf = (scenario: Scenario): Account => valueOf(scenario, 'account') as Account;
 

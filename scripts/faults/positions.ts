@@ -57,9 +57,10 @@ export async function recordPositions(rig: Rig, functionName: string, target: Se
 type Call = { time: string; product: Position['product']; action: string; detail: string };
 
 /**
- * The calls and commands in the order they arrived. Both logs say when each arrived (to the millisecond); one run
- * makes one at a time, and a login's handshake or a client's closing lies between a command and an API call, so
- * two of them never share a time.
+ * The calls and commands in the order they arrived. Both logs say when each arrived (to the millisecond) and keep
+ * their own order (the sort is stable); one run makes one at a time, and a login's handshake or a client's closing
+ * lies between an API call and a command, so those two do not share a millisecond. Were they to, the check of the
+ * clean run against the declared calls would say so.
  */
 function inOrder(calls: RequestRecord[], commands: CommandRecord[], target: SeededTarget): Call[] {
   return [
