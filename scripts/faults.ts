@@ -5,8 +5,10 @@
  * call × fault → run 1 → run 2 with the verdict. Exits 1 if any cell broke a rule (a cell whose fault never
  * struck included).
  *
- *   npm run faults          every scenario: replica set and sharded cluster × fresh, resume and malformed starts (scenarios.ts)
+ *   npm run faults          every scenario: replica set and sharded cluster × fresh, resume and malformed starts × root, and
+ *                           an application user (alternating, single) where it means something (scenarios.ts)
  *   npm run faults -- --topology sharding --start fresh --fault timeout --fault killed-after --concurrency 2
+ *   npm run faults -- --account alternating --account single
  *   npm run faults -- --write-readme   then writes the README's fault table from the run (the whole matrix only)
  *   npm run faults -- --check-readme   then fails if the README's fault table is not the run's (what CI runs)
  */
@@ -14,13 +16,13 @@ import { parseArgs } from 'node:util';
 import { FAULT_KINDS } from './faults/kinds';
 import { runMatrix } from './faults/matrix';
 import { cellsFromResult, readBlock, readReadme, renderBlock, replaceBlock, writeReadme } from './faults/readme';
-import { type Scenario, DIMENSIONS, allScenarios, scenarioLabel } from './faults/scenarios';
+import { type Scenario, DIMENSIONS, allScenarios, scenarioLabel, valueOf } from './faults/scenarios';
 import { formatMatrix } from './faults/table';
 
-const DEFAULT_CONCURRENCY = 6;
-const [TOPOLOGIES, STARTS] = DIMENSIONS.map((d) => d.values.map((v) => v.id));
+const DEFAULT_CONCURRENCY = 8;
+const [TOPOLOGIES, STARTS, ACCOUNTS] = DIMENSIONS.map((d) => d.values.map((v) => v.id));
 
-const USAGE = `usage: npm run faults -- [--topology ${TOPOLOGIES.join('|')}]… [--start ${STARTS.join('|')}]… [--fault ID]… [--concurrency N] [--write-readme | --check-readme]
+const USAGE = `usage: npm run faults -- [--topology ${TOPOLOGIES.join('|')}]… [--start ${STARTS.join('|')}]… [--account ${ACCOUNTS.join('|')}]… [--fault ID]… [--concurrency N] [--write-readme | --check-readme]
 fault ids: ${FAULT_KINDS.map((k) => k.id).join(', ')}`;
 
 interface Selection {
@@ -36,6 +38,7 @@ function readArgs(argv: string[]): Selection {
     options: {
       topology: { type: 'string', multiple: true },
       start: { type: 'string', multiple: true },
+      account: { type: 'string', multiple: true },
       fault: { type: 'string', multiple: true },
       concurrency: { type: 'string' },
       'write-readme': { type: 'boolean' },
@@ -49,14 +52,16 @@ function readArgs(argv: string[]): Selection {
   }
   const topologies = pick('topology', values.topology, TOPOLOGIES);
   const starts = pick('start', values.start, STARTS);
+  const accounts = pick('account', values.account, ACCOUNTS);
   const kinds = values.fault && pick('fault', values.fault, FAULT_KINDS.map((k) => k.id));
   const concurrency = values.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency must be a whole number of at least 1, got ${values.concurrency}`);
   const readme = values['write-readme'] ? 'write' : values['check-readme'] ? 'check' : undefined;
   if (values['write-readme'] && values['check-readme']) throw new UsageError('--write-readme and --check-readme: one or the other');
-  const whole = !values.topology && !values.start && !values.fault;
-  if (readme && !whole) throw new UsageError(`--${readme}-readme needs the whole matrix: no --topology, --start or --fault`);
-  const scenarios = allScenarios().filter((s) => topologies.includes(s.topology) && starts.includes(s.start));
+  const whole = !values.topology && !values.start && !values.account && !values.fault;
+  if (readme && !whole) throw new UsageError(`--${readme}-readme needs the whole matrix: no --topology, --start, --account or --fault`);
+  const scenarios = allScenarios().filter((s) => topologies.includes(s.topology) && starts.includes(s.start) && (accounts as string[]).includes(valueOf(s, 'account')));
+  if (scenarios.length === 0) throw new UsageError('no scenario of the matrix has that topology, start and account (see the README: the ones not run)');
   return { scenarios, kinds, concurrency, readme };
 }
 

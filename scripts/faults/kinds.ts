@@ -16,6 +16,14 @@
  * "Killed before" kills on arrival and drops the request (the local cloud's `arrive` hook), so the call
  * is on the wire but never applied: the cloud is left as "killed after" the previous call leaves it.
  *
+ * A MongoDB command (an application user's rotation) meets the same faults on the wire protocol (the local cloud's
+ * MongoDB peer): dropped before or after it was applied, held past the driver's timeout then applied, the process
+ * killed as it arrives or once it was applied; refused is MongoDB's 13 `Unauthorized` (root lacking the privilege,
+ * on every try), not for the login check's `ping`, which needs none. Throttled has no faithful answer from the
+ * MongoDB 7.0 the peer speaks (8.2 has an ingress request rate limiter, off by default, whose refusal is 462
+ * IngressRequestRateLimitExceeded): not applicable. The login check takes one connection and no second try, so a
+ * connection dropped under its `ping` fails the run, the password pending (the next run resumes it).
+ *
  * A cloud that lags (`lag`, lag-kinds.ts): KMS reads served from the past from that call on, or that reset
  * landing late; each with the login check off and on. Every one completes in run 1.
  */
@@ -23,7 +31,8 @@ import type { FaultHandle, Match } from '../../local-cloud/faults/fault-controls
 import type { RequestRecord } from '../../local-cloud/state/request-log';
 import { LAG_KINDS } from './lag-kinds';
 import type { Rig } from './rig';
-import type { SeededTarget, Start } from './seed';
+import { type Scenario, isMongoCommand } from './scenarios';
+import type { SeededTarget } from './seed';
 
 type ExpectedFirstRun = 'completes' | 'failed' | 'killed';
 
@@ -58,7 +67,7 @@ export interface FaultKind {
   inject(rig: Rig, match: StrikeMatch, timing: Timing, target: SeededTarget): Strike;
 }
 
-/** A call of a rotation, as the matrix names it (`ResetAccountPassword#2`). */
+/** A call of a rotation, as the matrix names it (`ResetAccountPassword#2`, `ping#1`): an API's action or a MongoDB command. */
 export interface CallRef {
   action: string;
   nth: number;
@@ -67,13 +76,35 @@ export interface CallRef {
 export interface StrikeFilter {
   /** What it strikes, for the README (`the resets the database accepts`). */
   calls: string;
-  at(call: CallRef, start: Start): boolean;
+  at(call: CallRef, scenario: Scenario): boolean;
 }
 
-/** Whether a fault kind strikes this call of a rotation with this start (every call, unless the kind says otherwise). */
-export function strikesAt(kind: Pick<FaultKind, 'strikes'>, call: CallRef, start: Start): boolean {
-  return kind.strikes?.at(call, start) ?? true;
+/** Whether a fault kind strikes this call of a rotation in this scenario (every call, unless the kind says otherwise). */
+export function strikesAt(kind: Pick<FaultKind, 'strikes'>, call: CallRef, scenario: Scenario): boolean {
+  return kind.strikes?.at(call, scenario) ?? true;
 }
+
+/** The login check's command: sent as the user it checks, on a connection of its own that it does not try again. */
+const LOGIN_CHECK = 'ping';
+
+/** How run 1 must end: the kind's outcome, but a connection dropped under the login check fails the run. */
+export function expectedFirstRun(kind: Pick<FaultKind, 'id' | 'expected'>, call: CallRef): ExpectedFirstRun {
+  return call.action === LOGIN_CHECK && DROPS.has(kind.id) ? 'failed' : kind.expected;
+}
+
+const DROPS = new Set(['dropped', 'dropped-after']);
+
+/** The DDS and KMS calls: faults that mean nothing on the MongoDB wire protocol. */
+const API_CALLS: StrikeFilter = {
+  calls: 'the DDS and KMS calls',
+  at: (call) => !isMongoCommand(call.action),
+};
+
+/** Every call but the login check's ping, which needs no privilege: a refusal means nothing there. */
+const BUT_THE_LOGIN_CHECK: StrikeFilter = {
+  calls: "every call but the login check's ping",
+  at: (call) => call.action !== LOGIN_CHECK,
+};
 
 /** A fault struck in run 1: `hits` counts its firings at (and from) its call; `remove()` ends it after run 1. */
 export interface Strike extends FaultHandle {
@@ -83,8 +114,23 @@ export interface Strike extends FaultHandle {
   readonly earlyPromotes?: number;
 }
 
-/** One call: product, action, `nth` and a `when` that picks the target's requests. */
-export type StrikeMatch = Match & { product: 'dds' | 'kms'; action: string; nth: number };
+/** One call: product, action (or command), `nth` and a `when` that picks the target's requests. */
+export type StrikeMatch = Omit<Match, 'product'> & { product: 'dds' | 'kms' | 'mongo'; action: string; nth: number };
+
+/** An API call (a DDS or KMS one) to strike. */
+type ApiMatch = Match & { product: 'dds' | 'kms'; action: string; nth: number };
+
+/** The target's MongoDB command to strike: that command, the `nth` of its kind the instance's peer gets from now on. */
+const commandOf = (match: StrikeMatch, target: SeededTarget) => ({ instanceId: target.instanceId, command: match.action, nth: match.nth });
+
+/** Strikes an API call with `api`, a MongoDB command with `mongo`. */
+const onCall =
+  (api: (rig: Rig, match: ApiMatch, timing: Timing) => FaultHandle, mongo?: (rig: Rig, command: ReturnType<typeof commandOf>, timing: Timing) => FaultHandle) =>
+  (rig: Rig, match: StrikeMatch, timing: Timing, target: SeededTarget): FaultHandle => {
+    if (match.product !== 'mongo') return api(rig, { ...match, product: match.product }, timing);
+    if (!mongo) throw new Error(`this fault does not strike MongoDB commands (${match.action}#${match.nth})`);
+    return mongo(rig, commandOf(match, target), timing);
+  };
 
 export interface Timing {
   /** Longer than any read timeout the short-timeout deployment can set: its whole working time. */
@@ -93,9 +139,13 @@ export interface Timing {
 
 const THROTTLING = { dds: 'Throttling.User', kms: 'Rejected.Throttling' } as const;
 const REFUSED = { dds: 'Forbidden.RAM', kms: 'Forbidden.NoPermission' } as const;
+/** MongoDB's answer to a user without the privilege a command needs. */
+const UNAUTHORIZED = 13;
 
-/** A fault of one call: the login check off, the invariant kept at every instant, every call struck. */
-const callFault = (kind: Pick<FaultKind, 'id' | 'label' | 'summary' | 'expected' | 'untilDeadline'> & { inject: (rig: Rig, match: StrikeMatch, timing: Timing) => FaultHandle }): FaultKind => ({
+/** A fault of one call: the login check off, the invariant kept at every instant, every call struck unless it says otherwise. */
+const callFault = (
+  kind: Pick<FaultKind, 'id' | 'label' | 'summary' | 'expected' | 'untilDeadline' | 'strikes'> & { inject: (rig: Rig, match: StrikeMatch, timing: Timing, target: SeededTarget) => FaultHandle },
+): FaultKind => ({
   ...kind,
   family: 'call',
   loginCheck: false,
@@ -110,7 +160,8 @@ export const CALL_KINDS: FaultKind[] = [
     summary: 'throttled once (absorbed by the retry)',
     expected: 'completes',
     untilDeadline: false,
-    inject: (rig, match) => rig.cloud.faults.error({ ...match, code: THROTTLING[match.product], times: 1 }),
+    strikes: API_CALLS,
+    inject: onCall((rig, match) => rig.cloud.faults.error({ ...match, code: THROTTLING[match.product], times: 1 })),
   }),
   callFault({
     id: 'throttled',
@@ -118,15 +169,20 @@ export const CALL_KINDS: FaultKind[] = [
     summary: 'throttled until the deadline',
     expected: 'failed',
     untilDeadline: true,
-    inject: (rig, match) => rig.cloud.faults.error({ ...match, code: THROTTLING[match.product], times: Infinity }),
+    strikes: API_CALLS,
+    inject: onCall((rig, match) => rig.cloud.faults.error({ ...match, code: THROTTLING[match.product], times: Infinity })),
   }),
   callFault({
     id: 'refused',
     label: 'refused',
-    summary: 'refused (`Forbidden.*`)',
+    summary: 'refused (`Forbidden.*`; MongoDB: 13 `Unauthorized`)',
     expected: 'failed',
     untilDeadline: false,
-    inject: (rig, match) => rig.cloud.faults.error({ ...match, code: REFUSED[match.product], times: Infinity }),
+    strikes: BUT_THE_LOGIN_CHECK,
+    inject: onCall(
+      (rig, match) => rig.cloud.faults.error({ ...match, code: REFUSED[match.product], times: Infinity }),
+      (rig, command) => rig.cloud.mongo.error({ ...command, code: UNAUTHORIZED, times: Infinity }),
+    ),
   }),
   callFault({
     id: 'timeout',
@@ -134,7 +190,10 @@ export const CALL_KINDS: FaultKind[] = [
     summary: 'timeout (the call lands after the client gave up)',
     expected: 'failed',
     untilDeadline: true,
-    inject: (rig, match, timing) => rig.cloud.faults.hang({ ...match, ms: timing.hangMs, times: 1 }),
+    inject: onCall(
+      (rig, match, timing) => rig.cloud.faults.hang({ ...match, ms: timing.hangMs, times: 1 }),
+      (rig, command, timing) => rig.cloud.mongo.hang({ ...command, ms: timing.hangMs, times: 1 }),
+    ),
   }),
   callFault({
     id: 'dropped',
@@ -142,7 +201,10 @@ export const CALL_KINDS: FaultKind[] = [
     summary: 'connection dropped before the call was applied',
     expected: 'completes',
     untilDeadline: false,
-    inject: (rig, match) => rig.cloud.faults.drop({ ...match, times: 1 }),
+    inject: onCall(
+      (rig, match) => rig.cloud.faults.drop({ ...match, times: 1 }),
+      (rig, command) => rig.cloud.mongo.drop({ ...command, times: 1 }),
+    ),
   }),
   callFault({
     id: 'dropped-after',
@@ -150,7 +212,10 @@ export const CALL_KINDS: FaultKind[] = [
     summary: 'connection dropped after the call was applied',
     expected: 'completes',
     untilDeadline: false,
-    inject: (rig, match) => rig.cloud.faults.drop({ ...match, times: 1, after: true }),
+    inject: onCall(
+      (rig, match) => rig.cloud.faults.drop({ ...match, times: 1, after: true }),
+      (rig, command) => rig.cloud.mongo.drop({ ...command, times: 1, after: true }),
+    ),
   }),
   callFault({
     id: 'killed-before',
@@ -158,7 +223,10 @@ export const CALL_KINDS: FaultKind[] = [
     summary: 'process killed as the call arrives',
     expected: 'killed',
     untilDeadline: false,
-    inject: (rig, match) => rig.cloud.faults.onAction({ ...match, phase: 'arrive' }, () => rig.killFunction()),
+    inject: onCall(
+      (rig, match) => rig.cloud.faults.onAction({ ...match, phase: 'arrive' }, () => rig.killFunction()),
+      (rig, command) => rig.cloud.mongo.onCommand({ ...command, phase: 'arrive' }, () => rig.killFunction()),
+    ),
   }),
   callFault({
     id: 'killed-after',
@@ -166,7 +234,10 @@ export const CALL_KINDS: FaultKind[] = [
     summary: 'process killed after the call was applied',
     expected: 'killed',
     untilDeadline: false,
-    inject: (rig, match) => rig.cloud.faults.onAction({ ...match, phase: 'after' }, () => rig.killFunctionAndWait()),
+    inject: onCall(
+      (rig, match) => rig.cloud.faults.onAction({ ...match, phase: 'after' }, () => rig.killFunctionAndWait()),
+      (rig, command) => rig.cloud.mongo.onCommand({ ...command, phase: 'after' }, () => rig.killFunctionAndWait()),
+    ),
   }),
 ];
 

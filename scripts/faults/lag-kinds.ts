@@ -24,6 +24,7 @@ import type { FaultHandle } from '../../local-cloud/faults/fault-controls';
 import type { RequestRecord } from '../../local-cloud/state/request-log';
 import type { FaultKind, Strike, StrikeFilter, StrikeMatch } from './kinds';
 import type { Rig } from './rig';
+import { isMongoCommand, rotatesUser } from './scenarios';
 import { type SeededTarget, REJECTED_RESETS } from './seed';
 
 /** What the instance shows while a late reset is pending, in the `status` columns (an instance state DDS documents). */
@@ -43,8 +44,18 @@ const LATENESS = [
 /** The resets the database accepts: the calls a late apply can strike. */
 const ACCEPTED_RESETS: StrikeFilter = {
   calls: 'the resets the database accepts',
-  at: (call, start) => call.action === RESET && call.nth > REJECTED_RESETS[start],
+  at: (call, scenario) => call.action === RESET && call.nth > REJECTED_RESETS[scenario.start],
 };
+
+/**
+ * A read lag from a DDS or KMS call on. From a MongoDB command on, it would be the lag from the next API call on:
+ * that call's cell. An application user's rotation always logs in as the user (the login check is no option there):
+ * the kinds with the login check on strike root's rotations only.
+ */
+const lagStrikes = (loginCheck: boolean): StrikeFilter => ({
+  calls: loginCheck ? "the DDS and KMS calls of root's rotations (an application user's always checks the login)" : 'the DDS and KMS calls',
+  at: (call, scenario) => !isMongoCommand(call.action) && !(loginCheck && rotatesUser(scenario)),
+});
 
 const withLogin = (loginCheck: boolean) => (loginCheck ? [' +login', '-login', ', login check on'] : ['', '', ', login check off']);
 
@@ -59,6 +70,7 @@ function readLag(lag: (typeof READ_LAGS)[number], loginCheck: boolean): FaultKin
     untilDeadline: false,
     loginCheck,
     rule: 'invariant',
+    strikes: lagStrikes(loginCheck),
     seconds: lag.seconds,
     inject: (rig, match) => lagFrom(rig, match, lag.ms),
   };
@@ -91,7 +103,7 @@ function lateApply(late: (typeof LATENESS)[number], showsStatus: boolean, loginC
  */
 function lagFrom(rig: Rig, match: StrikeMatch, ms: number): Strike {
   const { faults } = rig.cloud;
-  const arrived = faults.latency({ ...match, ms: 0 });
+  const arrived = faults.latency({ ...match, product: apiProduct(match), ms: 0 });
   const lag = faults.lag({ product: 'kms', ms, jitterMs: ms, when: (params) => arrived.hits > 0 && (match.when?.(params) ?? true) });
   return {
     remove: () => {
@@ -110,6 +122,12 @@ function lagFrom(rig: Rig, match: StrikeMatch, ms: number): Strike {
  * watched: which resets were left pending (the first must be the call struck), and whether a promote of ACSCurrent
  * came while the password it promotes had not landed.
  */
+/** The product of an API call; a lag cannot strike a MongoDB command (lagStrikes). */
+function apiProduct(match: StrikeMatch): 'dds' | 'kms' {
+  if (match.product === 'mongo') throw new Error(`a read lag does not strike MongoDB commands (${match.action}#${match.nth})`);
+  return match.product;
+}
+
 function lateFrom(rig: Rig, match: StrikeMatch, target: SeededTarget, ms: number, status: string | undefined): Strike {
   const { faults, truth } = rig.cloud;
   const late = faults.applyLate({ ms, status, when: match.when, nth: match.nth - REJECTED_RESETS[target.start], times: 1 });

@@ -2,9 +2,10 @@
  * The fault matrix: for every call a rotation makes (positions.ts records them, scenarios.ts declares them) and
  * every fault (kinds.ts), one target is rotated through the local FC with that fault struck at that call (run 1),
  * then the same invocation is made again without it (run 2), and the cloud's truth is judged. A scenario fixes the
- * topology (replica set: one reset; sharded cluster: `db` then `cs`) and the start (seed.ts: `fresh`,
+ * topology (replica set: one reset; sharded cluster: `db` then `cs`), the start (seed.ts: `fresh`,
  * `resume` from this trigger's pending version, `malformed` where the database rejects the first
- * password it is sent, so that the run stages a replacement).
+ * password it is sent, so that the run stages a replacement) and the account (root, or an application user
+ * rotated `alternating` or `single`, whose MongoDB commands are positions too).
  *
  * Run 2 repeats run 1's trigger (same `rotationId`, hence the same VersionId), as FC's async retry or
  * a redelivered event does. A new trigger would not do: a forced rotation with a new id after a
@@ -30,6 +31,9 @@
  *     at every instant, and the invariant once its reset has landed;
  *   - every role's root password equals ACSCurrent's, ACSCurrent is the trigger's version, ACSPrevious
  *     holds the password from before, nothing carries ACSPending;
+ *   - an application user: the user ACSCurrent names (the one the rotation changes) logs in with ACSCurrent's
+ *     password, the user ACSPrevious names (the one from before) still logs in with ACSPrevious's (alternating)
+ *     or no longer does (single), through the official driver; root's password and secret are untouched;
  *   - the only versions added are the trigger's: at most one, or two where a rejected password was
  *     replaced;
  *   - no password appears in either run's log, answer or error;
@@ -43,28 +47,36 @@ import { breachSubject } from '../../local-cloud/state';
 import type { FaultHandle } from '../../local-cloud/faults/fault-controls';
 import type { RequestRecord } from '../../local-cloud/state/request-log';
 import { LEFT_OUT_MARKER } from '../build/left-out.mjs';
-import { FAULT_KINDS, type FaultKind, type Strike, type Timing, lags, strikesAt } from './kinds';
-import { type Position, concerns, detailOf, recordPositions } from './positions';
+import { FAULT_KINDS, type FaultKind, type Strike, type Timing, expectedFirstRun, lags, strikesAt } from './kinds';
+import { type Position, commandConcerns, commandDetail, concerns, detailOf, recordPositions } from './positions';
+import { loginAs } from './logins';
 import { type Bundle, type Invocation, type RunOutcome, Rig, buildBundle, leaksIn, outcomeOf, runTexts } from './rig';
-import { type Scenario, declaredCalls, plantedLabel, scenarioLabel } from './scenarios';
-import { type SeededTarget, REJECTED_RESETS, completedOutcome, fixtureOf, seedTarget } from './seed';
+import { type Scenario, declaredCalls, plantedLabel, scenarioLabel, valueOf } from './scenarios';
+import { type Account, type SeededTarget, APP_USER, REJECTED_RESETS, completedOutcome, fixtureOf, seedTarget } from './seed';
 
 export { type Scenario, scenarioLabel } from './scenarios';
 
 /**
- * The bundle is deployed three times. Faults that hold a run until its deadline strike the `short` deployment,
+ * The bundle is deployed four times. Faults that hold a run until its deadline strike a `short` deployment,
  * whose deadline comes 2 s in (FC timeout 4 s, less the function's margin: see Deadline.forInvocation),
- * which keeps those cells quick. Kinds with the login check run on `login` (VERIFY_LOGIN against the instance's
+ * which keeps those cells quick; an application user's rotation, which loads the MongoDB driver and logs in to
+ * MongoDB three times (SCRAM) before its promote, gets 3 s (FC timeout 6 s), so that a loaded machine still
+ * reaches its last command. Kinds with the login check run on `login` (VERIFY_LOGIN against the instance's
  * MongoDB peer, VERIFY_WAIT_SECONDS at its default of 30). Every other run goes to `main`. The deadline of
  * `main` and `login` is one no loaded machine reaches, a 10 s late reset and its login check included.
  */
 const MAIN = { name: 'rotation', timeoutSeconds: 60 };
 const SHORT = { name: 'rotation-short', timeoutSeconds: 4 };
+const SHORT_USER = { name: 'rotation-short-user', timeoutSeconds: 6 };
 const LOGIN = { name: 'rotation-login', timeoutSeconds: 60, environment: { VERIFY_LOGIN: 'true' } };
+/** Application users' commands go to the local MongoDB peers, which speak no TLS. */
+const ENVIRONMENT = { ALLOW_PLAINTEXT_USER_ADMIN: 'true' };
+/** MongoDB's answer to a login with a wrong password. */
+const REFUSED_LOGIN = 18;
 const TAKE_OVER = 'a concurrent run staged another version; taking it over';
 const OWN_WRITE_WAIT = "waiting for KMS to show this run's own write";
-/** What the `short` deployment keeps for its work: no read timeout it sets can be longer. */
-const SHORT_WORKING_MS = 2_000;
+/** What each `short` deployment keeps for its work: no read timeout it sets can be longer. */
+const SHORT_WORKING_MS = { [SHORT.name]: 2_000, [SHORT_USER.name]: 3_000 };
 /** How long a struck call may take to show in the request log once run 1 is over. */
 const LOG_WAIT_MS = 5_000;
 
@@ -136,10 +148,11 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixResult> {
 
 /** The calls of each scenario's clean run; with `loginCheck`, a clean run with the login check on must make the same calls. */
 async function recordAllPositions(bundle: Bundle, scenarios: Scenario[], loginCheck: boolean): Promise<Position[][]> {
-  const recorders = scenarios.map((s, n) => seedTarget('rec', n + 1, s.topology, s.start));
-  const loginRecorders = loginCheck ? scenarios.map((s, n) => seedTarget('recl', n + 1, s.topology, s.start)) : [];
+  const recorders = scenarios.map((s, n) => seedTarget('rec', n + 1, s.topology, s.start, accountOf(s)));
+  const loginRecorders = loginCheck ? scenarios.map((s, n) => seedTarget('recl', n + 1, s.topology, s.start, accountOf(s))) : [];
   const targets = [...recorders, ...loginRecorders];
-  const rig = await Rig.start({ bundle, fixture: fixtureOf(targets), targets, functions: [MAIN, LOGIN], mongoPeers: loginRecorders.map((t) => t.instanceId) });
+  const mongoPeers = targets.filter((t) => t.account !== 'root' || loginRecorders.includes(t)).map((t) => t.instanceId);
+  const rig = await Rig.start({ bundle, fixture: fixtureOf(targets), targets, functions: [MAIN, LOGIN], environment: ENVIRONMENT, mongoPeers });
   try {
     const positions: Position[][] = [];
     for (const [index, target] of recorders.entries()) {
@@ -180,8 +193,8 @@ function planCells(scenarios: Scenario[], positions: Position[][], kinds: FaultK
     const recorded = positions[index].filter((p) => !scenario.actions || scenario.actions.includes(p.action));
     const planted = (scenario.planted ?? []).map((p): Position => ({ ...p, label: plantedLabel(p) }));
     for (const position of [...recorded, ...planted]) {
-      for (const fault of kinds.filter((kind) => strikesAt(kind, position, scenario.start))) {
-        cells.push({ scenario, position, fault, target: seedTarget('cell', cells.length + 1, scenario.topology, scenario.start) });
+      for (const fault of kinds.filter((kind) => strikesAt(kind, position, scenario))) {
+        cells.push({ scenario, position, fault, target: seedTarget('cell', cells.length + 1, scenario.topology, scenario.start, accountOf(scenario)) });
       }
     }
   });
@@ -191,14 +204,19 @@ function planCells(scenarios: Scenario[], positions: Position[][], kinds: FaultK
 /** Deals the cells to the lanes, the slowest first, each to the lane with the least work so far, so that every lane ends about together. */
 function splitIntoLanes(cells: Cell[], count: number): Cell[][] {
   const lanes = Array.from({ length: Math.min(count, cells.length) }, () => ({ cells: [] as Cell[], seconds: 0 }));
-  const ordered = [...cells].sort((a, b) => b.fault.seconds - a.fault.seconds);
+  const ordered = [...cells].sort((a, b) => secondsOf(b) - secondsOf(a));
   for (const cell of ordered) {
     const lane = lanes.reduce((least, candidate) => (candidate.seconds < least.seconds ? candidate : least));
     lane.cells.push(cell);
-    lane.seconds += cell.fault.seconds;
+    lane.seconds += secondsOf(cell);
   }
   return lanes.map((lane) => lane.cells);
 }
+
+/** Roughly how long a cell takes: its kind's estimate, a second more when an application user's run is held until its later deadline. */
+const secondsOf = (cell: Cell): number => cell.fault.seconds + (cell.fault.untilDeadline && cell.target.account !== 'root' ? 1 : 0);
+
+const accountOf = (scenario: Scenario): Account => valueOf(scenario, 'account') as Account;
 
 /**
  * One local cloud with the lane's targets; its cells run one after another, on warm function instances
@@ -207,8 +225,8 @@ function splitIntoLanes(cells: Cell[], count: number): Cell[][] {
 async function runLane(bundle: Bundle, cells: Cell[], onCell?: (cell: CellResult) => void): Promise<CellResult[]> {
   if (cells.length === 0) return [];
   const targets = cells.map((cell) => cell.target);
-  const mongoPeers = cells.filter((cell) => cell.fault.loginCheck).map((cell) => cell.target.instanceId);
-  const rig = await Rig.start({ bundle, fixture: fixtureOf(targets), targets, functions: [MAIN, SHORT, LOGIN], mongoPeers });
+  const mongoPeers = cells.filter((cell) => cell.fault.loginCheck || cell.target.account !== 'root').map((cell) => cell.target.instanceId);
+  const rig = await Rig.start({ bundle, fixture: fixtureOf(targets), targets, functions: [MAIN, SHORT, SHORT_USER, LOGIN], environment: ENVIRONMENT, mongoPeers });
   try {
     const results: CellResult[] = [];
     for (const [index, cell] of cells.entries()) {
@@ -223,35 +241,37 @@ async function runLane(bundle: Bundle, cells: Cell[], onCell?: (cell: CellResult
   }
 }
 
-/** After a kill, `short`'s idle instance lies dead in FC's pool (the killed caller was `main`'s, which ran run 2 on a fresh one). */
+/** After a kill, the `short` deployments' idle instances lie dead in FC's pool (the killed caller was `main`'s, which ran run 2 on a fresh one). */
 function staleAfter(fault: FaultKind): string[] {
-  return fault.expected === 'killed' ? [SHORT.name] : [];
+  return fault.expected === 'killed' ? [SHORT.name, SHORT_USER.name] : [];
 }
 
 async function runCell(rig: Rig, cell: Cell): Promise<CellResult> {
   const { target, position, fault } = cell;
   const { cloud } = rig;
-  const expected1 = fault.expected === 'completes' ? completedOutcome(target) : fault.expected;
-  const timing: Timing = { hangMs: SHORT_WORKING_MS + 200 };
+  const expectedFirst = expectedFirstRun(fault, position);
+  const expected1 = expectedFirst === 'completes' ? completedOutcome(target) : expectedFirst;
+  const short = target.account === 'root' ? SHORT : SHORT_USER;
+  const timing: Timing = { hangMs: SHORT_WORKING_MS[short.name] + 200 };
   const versionsBefore = new Set(cloud.truth.secret(target.secretName)?.versions.map((v) => v.versionId));
 
   // The struck fault goes first: at its call it takes precedence over the start's own rejection.
   const strike = fault.inject(rig, { product: position.product, action: position.action, nth: position.nth, when: concerns(target) }, timing, target);
   const rejection = armStart(rig, target);
-  const run1From = cloud.truth.requests.length;
-  const deployment = fault.untilDeadline ? SHORT.name : fault.loginCheck ? LOGIN.name : MAIN.name;
+  const run1From: LogMarks = { requests: cloud.truth.requests.length, commands: cloud.mongo.commands.length };
+  const deployment = fault.untilDeadline ? short.name : fault.loginCheck ? LOGIN.name : MAIN.name;
   const first = await rig.invoke(deployment, target.event);
   strike.remove();
-  await cloud.faults.settled();
+  await settled(rig);
   if (strike.hits > 0) await untilLogged(rig, run1From, cell);
-  const run1Requests = cloud.truth.requests.slice(run1From);
-  const struck = [...strikeProblems(strike, run1Requests, cell), ...(strike.hits > 0 ? (strike.check?.(run1Requests) ?? []) : [])];
+  const run1Requests = cloud.truth.requests.slice(run1From.requests);
+  const struck = [...strikeProblems(strike, struckCalls(rig, run1From, cell), cell), ...(strike.hits > 0 ? (strike.check?.(run1Requests) ?? []) : [])];
   const landed = lags(fault) ? landedProblems(rig, target) : [];
   const breachesBeforeLanding = breachesOf(cloud.truth.violations, target);
   const expected2 = expectedSecondRun(rig, target, rejection !== undefined && rejection.hits === 0);
   const second = await rig.invoke(fault.loginCheck ? LOGIN.name : MAIN.name, target.event);
   rejection?.remove();
-  await cloud.faults.settled();
+  await settled(rig);
 
   const run1 = outcomeOf(first, target.instanceId);
   const run2 = outcomeOf(second, target.instanceId);
@@ -265,7 +285,7 @@ async function runCell(rig: Rig, cell: Cell): Promise<CellResult> {
     ...(run1 === expected1 ? [] : [`run 1 ended ${run1}, expected ${expected1}${first.record.error ? ` (${first.record.error.errorMessage})` : ''}`]),
     ...(run2 === expected2 ? [] : [`run 2 ended ${run2}, expected ${expected2}`]),
     ...ruleProblems(fault, breaches - allowedBreaches, unreadable),
-    ...truthProblems(rig, target, added),
+    ...(await truthProblems(rig, target, added)),
     ...(lags(fault) ? [...landed, ...lagProblems(target, added, [first, second]), ...earlyPromoteProblems(fault, strike)] : []),
     ...leakProblems(rig, [first, second]),
     ...struck,
@@ -290,6 +310,12 @@ async function runCell(rig: Rig, cell: Cell): Promise<CellResult> {
   };
 }
 
+/** No request or command a fault held or delayed is on its way any more, and every late reset has landed. */
+async function settled(rig: Rig): Promise<void> {
+  await rig.cloud.faults.settled();
+  await rig.cloud.mongo.settled();
+}
+
 const breachesOf = (breaches: readonly { instanceId: string }[], target: SeededTarget) => breaches.filter((b) => b.instanceId === target.instanceId).length;
 
 /** Breaches of the rule the cell keeps: the invariant (and the weaker rule, which it implies), or the weaker rule and the invariant after the landing. */
@@ -302,9 +328,31 @@ function ruleProblems(fault: FaultKind, breaches: number, unreadable: number): s
 
 /** Once run 1 is over and its late resets have landed, the rotation it completed is what the database holds. */
 function landedProblems(rig: Rig, target: SeededTarget): string[] {
-  const current = rig.cloud.truth.secretPassword(target.secretName, 'ACSCurrent');
-  const apart = Object.entries(rig.cloud.truth.rootPasswords(target.instanceId)).filter(([, held]) => held !== current);
-  return apart.length > 0 ? [`after run 1, its resets landed, the ${apart.map(([role]) => role).join(' and ')} password differs from ACSCurrent`] : [];
+  const apart = apartFromCurrent(rig, target);
+  return apart.length > 0 ? [`after run 1, its resets landed, the ${apart.join(' and ')} password differs from ACSCurrent`] : [];
+}
+
+/**
+ * What in the database holds another password than ACSCurrent's: root's roles (`db`, `cs`, `normal`), or the
+ * application user ACSCurrent names.
+ */
+function apartFromCurrent(rig: Rig, target: SeededTarget): string[] {
+  const { truth } = rig.cloud;
+  if (target.account === 'root') {
+    const current = truth.secretPassword(target.secretName, 'ACSCurrent');
+    return Object.entries(truth.rootPasswords(target.instanceId)).filter(([, held]) => held !== current).map(([role]) => role);
+  }
+  const current = labelledAccount(rig, target, 'ACSCurrent');
+  if (!current) return ["user ACSCurrent names (it names none)"];
+  return truth.userPassword(target.instanceId, current.user) === current.password ? [] : [`user ${current.user}'s`];
+}
+
+/** The account and password a version of the target's secret with this label names. */
+function labelledAccount(rig: Rig, target: SeededTarget, stage: string): { user: string; password: string } | undefined {
+  const version = rig.cloud.truth.secret(target.secretName)?.versions.find((v) => v.stages.includes(stage));
+  if (!version) return undefined;
+  const data = JSON.parse(version.data) as { AccountName?: unknown; AccountPassword?: unknown };
+  return { user: String(data.AccountName), password: String(data.AccountPassword) };
 }
 
 /** What a cloud that lags must not make the run do: add a version of its own beyond the trigger's, or take one over. */
@@ -349,12 +397,10 @@ function expectedSecondRun(rig: Rig, target: SeededTarget, rejecting: boolean): 
   return version.stages.includes('ACSCurrent') ? 'skipped' : 'no report';
 }
 
-function truthProblems(rig: Rig, target: SeededTarget, added: string[]): string[] {
+async function truthProblems(rig: Rig, target: SeededTarget, added: string[]): Promise<string[]> {
   const { truth } = rig.cloud;
-  const problems: string[] = [];
-  const current = truth.secretPassword(target.secretName, 'ACSCurrent');
-  const held = Object.entries(truth.rootPasswords(target.instanceId));
-  for (const [role, password] of held) if (password !== current) problems.push(`the ${role} password differs from ACSCurrent`);
+  const problems = apartFromCurrent(rig, target).map((apart) => `the ${apart} password differs from ACSCurrent`);
+  if (target.account !== 'root') problems.push(...(await userProblems(rig, target)));
   const versions = truth.secret(target.secretName)?.versions ?? [];
   const currentVersion = versions.find((v) => v.stages.includes('ACSCurrent'));
   const expectedCurrent = triggerVersion(rig, target)?.versionId;
@@ -368,6 +414,36 @@ function truthProblems(rig: Rig, target: SeededTarget, added: string[]): string[
   return problems;
 }
 
+/**
+ * An application user's rotation, as applications see it (logging in with the official driver): ACSCurrent names the
+ * user it changed (`app_clone` alternating, `app` single), who logs in with ACSCurrent's password; ACSPrevious names
+ * the user from before, who, alternating, still logs in with ACSPrevious's password (applications that hold it keep
+ * working for one more interval) and, single, no longer does. Root and its secret are as they were.
+ */
+async function userProblems(rig: Rig, target: SeededTarget): Promise<string[]> {
+  const { truth } = rig.cloud;
+  const problems: string[] = [];
+  const current = labelledAccount(rig, target, 'ACSCurrent');
+  if (current && current.user !== target.rotatedUser) problems.push(`ACSCurrent names ${current.user}, not ${target.rotatedUser}`);
+  if (current) {
+    const login = await loginAs(rig, target.instanceId, current.user, current.password);
+    if (login !== 'ok') problems.push(`${current.user} does not log in with ACSCurrent's password (${login})`);
+  }
+  const previous = labelledAccount(rig, target, 'ACSPrevious');
+  if (previous && previous.user !== APP_USER) problems.push(`ACSPrevious names ${previous.user}, not ${APP_USER}`);
+  if (previous) {
+    const login = await loginAs(rig, target.instanceId, previous.user, previous.password);
+    const expected = target.account === 'alternating' ? 'ok' : REFUSED_LOGIN;
+    if (login !== expected) problems.push(`${previous.user} logs in with ACSPrevious's password: ${login}, expected ${expected}`);
+  }
+  const rootHeld = Object.values(truth.rootPasswords(target.instanceId));
+  const rootVersions = truth.secret(target.rootSecretName)?.versions ?? [];
+  if (rootHeld.some((held) => held !== target.rootPassword) || rootVersions.length !== 1 || truth.secretPassword(target.rootSecretName) !== target.rootPassword) {
+    problems.push("root's password or its secret changed");
+  }
+  return problems;
+}
+
 function leakProblems(rig: Rig, runs: Invocation[]): string[] {
   const leaks = leaksIn(runs.flatMap((run) => runTexts(run.record)), rig.cloud.truth.passwordsSeen());
   return leaks > 0 ? [`a password appears in ${leaks} text(s) of the runs`] : [];
@@ -378,9 +454,25 @@ function leakProblems(rig: Rig, runs: Invocation[]): string[] {
  * that can come a moment after FC saw the process die. Waits (a few seconds at most) for run 1's struck call to
  * be logged, before run 2 starts.
  */
-async function untilLogged(rig: Rig, from: number, { position, target }: Cell): Promise<void> {
-  const logged = () => rig.cloud.truth.requests.slice(from).filter((r) => r.action === position.action && concerns(target)(r.params)).length >= position.nth;
+async function untilLogged(rig: Rig, from: LogMarks, cell: Cell): Promise<void> {
+  const logged = () => struckCalls(rig, from, cell).length >= cell.position.nth;
   for (let waited = 0; !logged() && waited < LOG_WAIT_MS; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/** Where run 1 starts in the request log and in the MongoDB peers' command log. */
+interface LogMarks {
+  requests: number;
+  commands: number;
+}
+
+/** Run 1's calls (or commands) of the struck position's action for the target, each with what its parameters say. */
+function struckCalls(rig: Rig, from: LogMarks, { position, target }: Cell): Array<{ detail: string }> {
+  if (position.product === 'mongo') {
+    const commands = rig.cloud.mongo.commands.slice(from.commands).filter((c) => c.command === position.action && commandConcerns(target)(c));
+    return commands.map((c) => ({ detail: commandDetail(c) }));
+  }
+  const calls = rig.cloud.truth.requests.slice(from.requests).filter((r) => r.product === position.product && r.action === position.action && concerns(target)(r.params));
+  return calls.map((r) => ({ detail: detailOf(r.action, r.params, target) }));
 }
 
 /**
@@ -388,13 +480,12 @@ async function untilLogged(rig: Rig, from: number, { position, target }: Cell): 
  * the target, whose parameters say what the recording said (the `cs` reset, the move of ACSCurrent). A fault that
  * never fired, or fired at another call, fails the cell, whatever the runs came to.
  */
-function strikeProblems(strike: Pick<FaultHandle, 'hits'>, run1: readonly RequestRecord[], cell: Cell): string[] {
-  const { position, target } = cell;
-  const calls = run1.filter((r) => r.product === position.product && r.action === position.action && concerns(target)(r.params));
+function strikeProblems(strike: Pick<FaultHandle, 'hits'>, calls: Array<{ detail: string }>, cell: Cell): string[] {
+  const { position } = cell;
   if (strike.hits === 0) return [`the fault never struck in run 1: the run made ${calls.length} ${position.action} call(s), the cell strikes ${position.label}`];
   const hit = calls[position.nth - 1];
   if (!hit) return [`the fault fired, but run 1's log has no ${position.label} call`];
-  const detail = detailOf(hit.action, hit.params);
+  const { detail } = hit;
   if (detail !== position.detail) return [`the fault struck ${position.action}#${position.nth}${detail ? ` (${detail})` : ''}, not the recorded ${position.label}`];
   return [];
 }

@@ -31,6 +31,9 @@ const INVOKE_TIMEOUTS = { readTimeout: 300_000, connectTimeout: 60_000 };
 export interface Target {
   instanceId: string;
   secretName: string;
+  /** An application user's target: the user (or the first of its pair) and how it is rotated; root's otherwise. */
+  accountName?: string;
+  strategy?: 'alternating' | 'single';
 }
 
 /** The built function: `codeDir` holds `index.js` as FC's `/code` would. */
@@ -133,9 +136,7 @@ export class Rig {
    * instance is the caller; idle ones die with it, and stay dead in FC's pool until `redeploy()`.
    */
   killFunction(): number[] {
-    const pids = this.cloud.fc.pids();
-    for (const pid of pids) process.kill(pid, 'SIGKILL');
-    return pids;
+    return this.cloud.fc.pids().filter(kill);
   }
 
   /** Kills every instance and resolves once their processes are gone. */
@@ -163,11 +164,12 @@ interface TargetsFile {
   remove(): void;
 }
 
-/** The targets as the JSON array ROTATION_TARGETS_FILE names: their instance and secret, nothing else the caller keeps with them. */
+/** The targets as the JSON array ROTATION_TARGETS_FILE names: their instance, secret and account, nothing else the caller keeps with them. */
 function writeTargetsFile(targets: Target[]): TargetsFile {
   const dir = mkdtempSync(path.join(tmpdir(), 'rig-targets-'));
   const file = path.join(dir, 'targets.json');
-  writeFileSync(file, JSON.stringify(targets.map(({ instanceId, secretName }) => ({ instanceId, secretName }))));
+  const items = targets.map(({ instanceId, secretName, accountName, strategy }) => ({ instanceId, secretName, ...(strategy && { accountName, strategy }) }));
+  writeFileSync(file, JSON.stringify(items));
   return { path: file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -184,6 +186,20 @@ function deploy(cloud: LocalCloud, options: RigOptions, targetsFile: string): vo
       maxAsyncRetryAttempts: 0,
       environment: { ROTATION_TARGETS_FILE: targetsFile, ...options.environment, ...environment },
     });
+  }
+}
+
+/**
+ * SIGKILLs the process; false when it is gone already (an idle instance a kill before left dead in FC's pool, which
+ * FC drops when it next takes it).
+ */
+function kill(pid: number): boolean {
+  try {
+    process.kill(pid, 'SIGKILL');
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
   }
 }
 
