@@ -21,8 +21,8 @@
  * killed as it arrives or once it was applied; refused is MongoDB's 13 `Unauthorized` (root lacking the privilege,
  * on every try), not for the login check's `ping`, which needs none. Throttled has no faithful answer from the
  * MongoDB 7.0 the peer speaks (8.2 has an ingress request rate limiter, off by default, whose refusal is 462
- * IngressRequestRateLimitExceeded): not applicable. The login check takes one connection and no second try, so a
- * connection dropped under its `ping` fails the run, the password pending (the next run resumes it).
+ * IngressRequestRateLimitExceeded): not applicable. A connection dropped under the login check's `ping` is tried
+ * once more, as any connection the login check could not make.
  *
  * A cloud that lags (`lag`, lag-kinds.ts): KMS reads served from the past from that call on, or that reset
  * landing late; each with the login check off and on. Every one completes in run 1.
@@ -86,13 +86,6 @@ export function strikesAt(kind: Pick<FaultKind, 'strikes'>, call: CallRef, scena
 
 /** The login check's command: sent as the user it checks, on a connection of its own that it does not try again. */
 const LOGIN_CHECK = 'ping';
-
-/** How run 1 must end: the kind's outcome, but a connection dropped under the login check fails the run. */
-export function expectedFirstRun(kind: Pick<FaultKind, 'id' | 'expected'>, call: CallRef): ExpectedFirstRun {
-  return call.action === LOGIN_CHECK && DROPS.has(kind.id) ? 'failed' : kind.expected;
-}
-
-const DROPS = new Set(['dropped', 'dropped-after']);
 
 /** The DDS and KMS calls: faults that mean nothing on the MongoDB wire protocol. */
 const API_CALLS: StrikeFilter = {

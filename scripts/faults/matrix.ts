@@ -47,7 +47,7 @@ import { breachSubject } from '../../local-cloud/state';
 import type { FaultHandle } from '../../local-cloud/faults/fault-controls';
 import type { RequestRecord } from '../../local-cloud/state/request-log';
 import { LEFT_OUT_MARKER } from '../build/left-out.mjs';
-import { FAULT_KINDS, type FaultKind, type Strike, type Timing, expectedFirstRun, lags, strikesAt } from './kinds';
+import { FAULT_KINDS, type FaultKind, type Strike, type Timing, lags, strikesAt } from './kinds';
 import { type Position, commandConcerns, commandDetail, concerns, detailOf, recordPositions } from './positions';
 import { loginAs } from './logins';
 import { type Bundle, type Invocation, type RunOutcome, Rig, buildBundle, leaksIn, outcomeOf, runTexts } from './rig';
@@ -249,8 +249,7 @@ function staleAfter(fault: FaultKind): string[] {
 async function runCell(rig: Rig, cell: Cell): Promise<CellResult> {
   const { target, position, fault } = cell;
   const { cloud } = rig;
-  const expectedFirst = expectedFirstRun(fault, position);
-  const expected1 = expectedFirst === 'completes' ? completedOutcome(target) : expectedFirst;
+  const expected1 = fault.expected === 'completes' ? completedOutcome(target) : fault.expected;
   const short = target.account === 'root' ? SHORT : SHORT_USER;
   const timing: Timing = { hangMs: SHORT_WORKING_MS[short.name] + 200 };
   const versionsBefore = new Set(cloud.truth.secret(target.secretName)?.versions.map((v) => v.versionId));

@@ -155,6 +155,18 @@ describe('rotation with the login check', () => {
     expect(cloud.truth.requests.filter((r) => r.action === 'GetSecretValue')).toEqual([]);
   });
 
+  it('tries a connection dropped under the login check once more, and promotes when that one logs in', async () => {
+    const cloud = await v.start(fleet(target(RS, { password: 'Old#Dropped-Pw1' })));
+    const dropped = cloud.mongo.drop({ instanceId: RS, command: 'ping', times: 1 });
+    const run = await v.run({ event: TIMER, env: VERIFY });
+
+    expect(dropped.hits).toBe(1);
+    expect(run.report?.results).toMatchObject([{ outcome: 'rotated' }]);
+    expect(stepLines(run, 'verify').map((e) => e.msg)).toEqual(['the login check could not connect; trying once more', 'verify done']);
+    expect(resets(cloud)).toEqual(['normal']);
+    expect(await login(await describedAddress(cloud, RS), cloud.truth.secretPassword(secretName(RS))!)).toBe('ok');
+  });
+
   it('verifies per target: "verify": true without VERIFY_LOGIN, "verify": false despite it', async () => {
     await v.start(fleet(target(RS, { password: 'Old#PerTarget-Pw1' }), target(RS2, { password: 'Old#PerTarget-Pw2' })));
     const onlyFirst = await v.run({ event: TIMER, targets: [{ instanceId: RS, verify: true }, { instanceId: RS2 }] });

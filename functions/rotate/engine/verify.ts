@@ -1,5 +1,6 @@
 /**
- * The verify step (the login check): the new password logs in before it is promoted. A refused login
+ * The verify step (the login check): the new password logs in before it is promoted. A connection that fails
+ * (dropped, unreachable, timed out) is tried once more. A refused login
  * re-applies it once (the login path may not have taken it yet), then keeps trying for VERIFY_WAIT_SECONDS (a
  * reset can land late, with the instance showing `Running` all along); a login that still fails keeps
  * ACSPending and says who is locked out.
@@ -10,16 +11,24 @@ import { OWN_CODES } from '../../shared/codes';
 import type { LogFields } from '../../shared/logger';
 import { sleep } from '../../shared/retry';
 import { type OldPasswordStatus, verifyFailureMessage } from '../../shared/verify/failure';
+import type { LoginFailureReason } from '../../shared/verify/login';
 import type { Next, Staged, TargetRun } from './target-run';
 import { ACS_CURRENT } from './versions';
 
 const WAIT_FIRST_MS = 500;
+const CONNECTION_FAILURES: readonly LoginFailureReason[] = ['unreachable', 'timeout'];
 const WAIT_MAX_MS = 5_000;
 
 /** `apply` re-applies the password, confirming its label first, as every write to the database does. */
 export async function verify(run: TargetRun, applied: Staged, apply: (staged: Staged) => Promise<Next>): Promise<LogFields> {
   const { applier, log, settings } = run;
   let login = await applier.login(applied.credential);
+  if (!login.ok && CONNECTION_FAILURES.includes(login.reason) && settings.deadline.remainingMs() > WAIT_FIRST_MS) {
+    // A connection dropped or timed out says nothing about the password: one more connection, once.
+    log.warn('the login check could not connect; trying once more', { step: 'verify', at: applier.loginAt(), reason: login.reason });
+    await sleep(WAIT_FIRST_MS);
+    login = await applier.login(applied.credential);
+  }
   let reapplied = false;
   if (!login.ok && login.reason === 'auth-failed') {
     log.warn('the new password was refused; re-applying it once', { step: 'verify', at: applier.loginAt(), versionId: applied.versionId });
