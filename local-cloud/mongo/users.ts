@@ -3,7 +3,6 @@
 // peer started on its own). SCRAM credentials are derived once per user and password.
 import {
   type MongoUserState,
-  type RoleRef,
   type UserMechanism,
   ADMIN_DB,
   isRootUser,
@@ -27,16 +26,8 @@ export interface UserStore {
   remove(user: string, db: string): boolean;
 }
 
-/** A user as the peer sees it, root included. */
-export interface Account {
-  user: string;
-  db: string;
-  userId: string;
-  password: string;
-  roles: RoleRef[];
-  mechanisms: UserMechanism[];
-  customData?: Record<string, unknown>;
-}
+/** A user as the peer sees it, root included: the shape the state keeps for application users. */
+export type Account = MongoUserState;
 
 /** A store of its own, for a peer started without the local cloud: root's password comes from `rootPassword`. */
 export function memoryUserStore(rootPassword: () => string): UserStore {
