@@ -4,10 +4,10 @@
  * must stay silent unless the test says why (test/helpers/cloud.ts), and every run's logs, errors and reports go
  * into the file's secrecy scan (test/helpers/secrecy.ts). Assertions log in through the official driver.
  */
-import { afterEach, expect } from 'vitest';
+import { expect } from 'vitest';
 import type { LocalCloud } from '../../local-cloud';
 import type { Env } from '../../functions/shared/config';
-import { excuseViolations } from '../helpers/cloud';
+import { useCloudSlot } from '../helpers/cloud';
 import { type ConnectTo, type Login, loginOutcome, useMongoClients } from '../helpers/mongo';
 import { type RotationRun, type RunOptions, rotationEnv, runRotation } from '../helpers/rotate';
 import { useSecrecyWatch } from '../helpers/secrecy';
@@ -40,30 +40,9 @@ export interface AppHarness {
 export function useAppHarness(): AppHarness {
   const watch = useSecrecyWatch();
   const connect = useMongoClients();
-  let cloud: LocalCloud | undefined;
+  const slot = useCloudSlot();
+  const started = slot.cloud;
   let tls = false;
-  let allowed: { reason: string; check: (violations: Violations) => void } | undefined;
-
-  afterEach(async () => {
-    const current = cloud;
-    const expected = allowed;
-    cloud = undefined;
-    allowed = undefined;
-    if (!current) return;
-    try {
-      if (expected) {
-        expected.check(current.truth.violations);
-        excuseViolations(current, expected.reason);
-      }
-    } finally {
-      await current.close();
-    }
-  });
-
-  const started = (): LocalCloud => {
-    if (!cloud) throw new Error('start(fixture) first');
-    return cloud;
-  };
 
   return {
     cloud: started,
@@ -71,8 +50,7 @@ export function useAppHarness(): AppHarness {
     record: (where, ...texts) => watch.record(where, ...texts),
     async start(fixture, options = {}) {
       tls = options.tls ?? false;
-      cloud = await watch.start({ fixture, mongoPeers: true, ...(tls && { mongoTls: PEER_TLS }) });
-      return cloud;
+      return slot.hold(await watch.start({ fixture, mongoPeers: true, ...(tls && { mongoTls: PEER_TLS }) }));
     },
     async run({ targets, env = {}, ...options }) {
       const current = started();
@@ -84,9 +62,7 @@ export function useAppHarness(): AppHarness {
     login(instanceId, login) {
       return loginOutcome(connect, started(), instanceId, login, tls ? { tls: true, tlsCAFile: CA_FILE } : {});
     },
-    allowViolations(reason, check) {
-      allowed = { reason, check };
-    },
+    allowViolations: slot.allowViolations,
   };
 }
 

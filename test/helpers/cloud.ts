@@ -96,3 +96,47 @@ export function useCloudPerTest(): (options: StartOptions) => Promise<LocalCloud
   });
   return async (options) => (cloud = await startCloud(options));
 }
+
+/** What a test harness keeps of the cloud its test started: the cloud, and the violations the test expects. */
+export interface CloudSlot {
+  /** The cloud the test started (throws before `hold`). */
+  cloud(): LocalCloud;
+  hold(cloud: LocalCloud): LocalCloud;
+  /**
+   * The invariant monitor may record what the test expects, for the reason given: after the test, `check` asserts
+   * the violations, which then do not fail it.
+   */
+  allowViolations(reason: string, check: (violations: LocalCloud['truth']['violations']) => void): void;
+}
+
+/** One cloud per test for a harness: after each test its expected violations are checked and excused, and it is closed. */
+export function useCloudSlot(onClose: () => void = () => undefined): CloudSlot {
+  let cloud: LocalCloud | undefined;
+  let allowed: { reason: string; check: (violations: LocalCloud['truth']['violations']) => void } | undefined;
+  afterEach(async () => {
+    const current = cloud;
+    const expected = allowed;
+    cloud = undefined;
+    allowed = undefined;
+    onClose();
+    if (!current) return;
+    try {
+      if (expected) {
+        expected.check(current.truth.violations);
+        excuseViolations(current, expected.reason);
+      }
+    } finally {
+      await current.close();
+    }
+  });
+  return {
+    cloud() {
+      if (!cloud) throw new Error('start(fixture) first');
+      return cloud;
+    },
+    hold: (started) => (cloud = started),
+    allowViolations(reason, check) {
+      allowed = { reason, check };
+    },
+  };
+}

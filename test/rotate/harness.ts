@@ -3,9 +3,9 @@
  * monitor must stay silent unless the test says why not (test/helpers/cloud.ts checks it after each test), and
  * every run's logs, errors and reports go into the file's secrecy scan (test/helpers/secrecy.ts).
  */
-import { afterEach, expect } from 'vitest';
+import { expect } from 'vitest';
 import type { LocalCloud } from '../../local-cloud';
-import { excuseViolations, startCloud } from '../helpers/cloud';
+import { useCloudSlot } from '../helpers/cloud';
 import type { Env } from '../../functions/shared/config';
 import { type RotationRun, type RunOptions, rotationEnv, runRotation } from '../helpers/rotate';
 import { useSecrecyWatch } from '../helpers/secrecy';
@@ -26,36 +26,14 @@ export interface Harness {
 
 export function useHarness(): Harness {
   const watch = useSecrecyWatch();
-  let cloud: LocalCloud | undefined;
-  let allowed: { reason: string; check: (violations: Violations) => void } | undefined;
   let targets: string[] = [];
-
-  afterEach(async () => {
-    if (!cloud) return;
-    const current = cloud;
-    const expected = allowed;
-    cloud = undefined;
-    allowed = undefined;
-    targets = [];
-    try {
-      if (expected) {
-        expected.check(current.truth.violations);
-        excuseViolations(current, expected.reason);
-      }
-    } finally {
-      await current.close();
-    }
-  });
-
-  const started = (): LocalCloud => {
-    if (!cloud) throw new Error('start(fixture) first');
-    return cloud;
-  };
+  const slot = useCloudSlot(() => (targets = []));
+  const started = slot.cloud;
 
   return {
     cloud: started,
     async start(fixture) {
-      cloud = await watch.start({ fixture });
+      const cloud = slot.hold(await watch.start({ fixture }));
       targets = cloud.state.listInstances().map((i) => i.id);
       return cloud;
     },
@@ -66,9 +44,7 @@ export function useHarness(): Harness {
       watch.recordRun(expect.getState().currentTestName ?? 'run', run);
       return run;
     },
-    allowViolations(reason, check) {
-      allowed = { reason, check };
-    },
+    allowViolations: slot.allowViolations,
   };
 }
 
