@@ -91,6 +91,7 @@ const CODE_NAMES: Record<number, string> = {
   91: 'ShutdownInProgress',
   189: 'PrimarySteppedDown',
   262: 'ExceededTimeLimit',
+  462: 'IngressRequestRateLimitExceeded',
   10107: 'NotWritablePrimary',
   11600: 'InterruptedAtShutdown',
   13436: 'NotPrimaryOrSecondary',
@@ -241,9 +242,16 @@ function fire(rule: { hits: number; left: number }): void {
   rule.left--;
 }
 
+/**
+ * The labels a server puts on an error by itself: MongoDB's ingress request rate limiter (8.0.20, 8.2) refuses with
+ * 462 labelled SystemOverloadedError and RetryableError (the README's platform facts).
+ */
+const SERVER_LABELS: Record<number, string[]> = { 462: ['SystemOverloadedError', 'RetryableError'] };
+
 function injectedError(spec: CommandErrorFault): Document {
   const codeName = spec.codeName ?? CODE_NAMES[spec.code] ?? `Location${spec.code}`;
   const reply = commandError(spec.code, codeName, spec.errmsg ?? `${codeName} (a fault of the local cloud)`);
-  if (spec.errorLabels) reply.errorLabels = [...spec.errorLabels];
+  const labels = spec.errorLabels ?? SERVER_LABELS[spec.code];
+  if (labels) reply.errorLabels = [...labels];
   return reply;
 }

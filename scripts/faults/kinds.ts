@@ -20,8 +20,8 @@
  * MongoDB peer): dropped before or after it was applied, held past the driver's timeout then applied, the process
  * killed as it arrives or once it was applied; refused is MongoDB's 13 `Unauthorized` (root lacking the privilege,
  * on every try), not for the login check's `ping`, which needs none. Throttled has no faithful answer from the
- * MongoDB 7.0 the peer speaks (8.2 has an ingress request rate limiter, off by default, whose refusal is 462
- * IngressRequestRateLimitExceeded): not applicable. A connection dropped under the login check's `ping` is tried
+ * MongoDB 7.0 the peer speaks (8.0.20 and 8.2 have an ingress request rate limiter, off by default, whose refusal,
+ * 462 IngressRequestRateLimitExceeded, the user commands retry: test/appusers/resilience.test.ts): not struck. A connection dropped under the login check's `ping` is tried
  * once more, as any connection the login check could not make.
  *
  * A cloud that lags (`lag`, lag-kinds.ts): KMS reads served from the past from that call on, or that reset

@@ -1,7 +1,7 @@
 /**
  * An application user's rotation under the faults a database connection meets, and the triggers that start it:
  * a connection dropped before or after a user command, a command held past the driver's timeout, a primary
- * stepping down (retried, each time on a new connection); the same trigger delivered twice, one after the other
+ * stepping down or the server shedding load (retried, each time on a new connection); the same trigger delivered twice, one after the other
  * or at once (one rotation); an incident naming the instance (root first, then its users); TLS-only instances.
  */
 import { describe, expect, it } from 'vitest';
@@ -27,12 +27,13 @@ function expectAlternated(cloud: ReturnType<ReturnType<typeof useAppHarness>['cl
 describe('an application user rotation on an unreliable connection', () => {
   const h = useAppHarness();
 
-  type Fault = { kind: 'drop' | 'hang' | 'error'; after?: boolean };
+  type Fault = { kind: 'drop' | 'hang' | 'error'; after?: boolean; code?: number };
   it.each<[string, Fault]>([
     ['the connection dropped as createUser arrives', { kind: 'drop' }],
     ['the connection dropped once createUser was applied (its answer lost: the retry finds the user and updates it)', { kind: 'drop', after: true }],
     ['createUser held past the driver timeout, then applied', { kind: 'hang' }],
-    ['the primary stepping down (189 PrimarySteppedDown)', { kind: 'error' }],
+    ['the primary stepping down (189 PrimarySteppedDown)', { kind: 'error', code: 189 }],
+    ["the server shedding load (462 IngressRequestRateLimitExceeded, MongoDB 8.0.20's and 8.2's ingress rate limiter)", { kind: 'error', code: 462 }],
   ])('retries %s, and completes', async (_, fault) => {
     const cloud = await h.start(fixture());
     const match = { instanceId: RS, command: 'createUser', times: 1 };
@@ -41,7 +42,7 @@ describe('an application user rotation on an unreliable connection', () => {
         ? cloud.mongo.drop({ ...match, after: fault.after })
         : fault.kind === 'hang'
           ? cloud.mongo.hang({ ...match, ms: 1_500 })
-          : cloud.mongo.error({ ...match, code: 189 });
+          : cloud.mongo.error({ ...match, code: fault.code! });
     const run = await h.run({ targets: [ORDERS], event: forced('faulty'), env: { VERIFY_TIMEOUT_MS: '500' } });
     await cloud.mongo.settled();
 

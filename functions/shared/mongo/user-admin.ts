@@ -80,7 +80,9 @@ const USER_NOT_FOUND = 11;
 /** `User "x@db" already exists`: 51003 since MongoDB 4.2, a duplicate key (11000) before. */
 const USER_EXISTS = new Set([51003, 11000]);
 /** Errors a later try can get past: the driver's retryable write errors (a stepdown, a shutdown, the network behind the server). */
-const RETRYABLE_SERVER_ERRORS = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
+const RETRYABLE_SERVER_ERRORS = new Set([6, 7, 89, 91, 189, 262, 462, 9001, 10107, 11600, 11602, 13435, 13436]);
+/** The labels that say so too; a server shedding load (462 IngressRequestRateLimitExceeded) labels its refusal RetryableError. */
+const RETRYABLE_LABELS = ['RetryableWriteError', 'ResetPool', 'RetryableError', 'SystemOverloadedError'];
 /** The ones that say the server is no longer the primary. */
 const NOT_PRIMARY_ERRORS = new Set([189, 10107, 11602, 13435, 13436]);
 
@@ -223,7 +225,7 @@ function commandError(error: unknown, driver: Driver, command: string, db: strin
 function serverError(code: number | undefined, message: string, error: unknown, driver: Driver): UserAdminError {
   if (code === UNAUTHORIZED) return new UserAdminError('unauthorized', OWN_CODES.userAdminUnauthorized, message, false, code);
   if (code === AUTHENTICATION_FAILED) return new UserAdminError('login-refused', OWN_CODES.rootLoginFailed, message, false, code);
-  const labelled = error instanceof driver.MongoError && (error.hasErrorLabel('RetryableWriteError') || error.hasErrorLabel('ResetPool'));
+  const labelled = error instanceof driver.MongoError && RETRYABLE_LABELS.some((label) => error.hasErrorLabel(label));
   const retryable = labelled || (code !== undefined && RETRYABLE_SERVER_ERRORS.has(code));
   return new UserAdminError('command', OWN_CODES.userCommandFailed, message, retryable, code, code !== undefined && NOT_PRIMARY_ERRORS.has(code));
 }
