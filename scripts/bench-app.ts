@@ -16,6 +16,7 @@
  * Exits 0 when the run completed (whatever N), 1 when the bench could not run (the function refused the
  * target, a rotation failed or did not verify, the invariant broke), 2 on bad usage.
  */
+import { exitWith, optionsOrExit } from './cli';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalCloud } from '../local-cloud';
 import { buildBundles } from './bench/deploy';
@@ -98,21 +99,5 @@ async function warmUp(samples: RequestSample[], clients: number, clock: () => nu
   }
 }
 
-let options: BenchAppOptions;
-try {
-  options = parseBenchAppArgs(process.argv.slice(2));
-} catch (err) {
-  if (!(err instanceof UsageError)) throw err;
-  process.stderr.write(`bench:app: ${err.message}\n${USAGE}\n`);
-  process.exit(2);
-}
-main(options).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    const message = err instanceof BenchError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
-    process.stderr.write(`bench:app: ${message}\n`);
-    process.exitCode = 1;
-  },
-);
+const options: BenchAppOptions = optionsOrExit('bench:app', USAGE, () => parseBenchAppArgs(process.argv.slice(2)), (err) => err instanceof UsageError);
+exitWith('bench:app', main(options), (err) => (err instanceof BenchError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)));

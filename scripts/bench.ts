@@ -14,6 +14,7 @@
  * the limits unless --unknown-rates). fanout: the dispatcher queues one rotate invocation per target; the
  * rotate function runs `--concurrency` instances at once, each keeping to 1/concurrency of each limit.
  */
+import { exitWith, optionsOrExit } from './cli';
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { startLocalCloud } from '../local-cloud';
@@ -104,20 +105,5 @@ async function invoke(cloud: { host: string; region: string }, functionName: str
   return { errorType, errorMessage: errorType ? String((JSON.parse(body) as { errorMessage?: unknown }).errorMessage) : undefined };
 }
 
-let options: BenchOptions;
-try {
-  options = parseBenchArgs(process.argv.slice(2));
-} catch (err) {
-  if (!(err instanceof UsageError) && !(err instanceof TypeError)) throw err;
-  process.stderr.write(`bench: ${err.message}\n${USAGE}\n`);
-  process.exit(2);
-}
-main(options).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+const options: BenchOptions = optionsOrExit('bench', USAGE, () => parseBenchArgs(process.argv.slice(2)), (err) => err instanceof UsageError || err instanceof TypeError);
+exitWith('bench', main(options));

@@ -13,6 +13,7 @@
  * violations, the instances whose database differs from ACSCurrent. Exits 0 when every instance ended rotated
  * within two timer runs, with no violation and no password in the function's logs; 1 otherwise; 2 on bad usage.
  */
+import { exitWith, optionsOrExit } from './cli';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type LocalCloud, startLocalCloud } from '../local-cloud';
@@ -124,24 +125,9 @@ function deploy(cloud: LocalCloud, codeRoot: string, options: ChaosOptions): Fun
   return deployed;
 }
 
-let options: ChaosOptions;
-try {
-  options = parseChaosArgs(process.argv.slice(2));
-} catch (err) {
-  if (!(err instanceof UsageError) && !(err instanceof TypeError)) throw err;
-  process.stderr.write(`chaos: ${err.message}\n${USAGE}\n`);
-  process.exit(2);
-}
+const options: ChaosOptions = optionsOrExit('chaos', USAGE, () => parseChaosArgs(process.argv.slice(2)), (err) => err instanceof UsageError || err instanceof TypeError);
 if (options.help) {
   console.log(USAGE);
   process.exit(0);
 }
-main(options).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`chaos: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+exitWith('chaos', main(options));
