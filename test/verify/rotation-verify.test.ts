@@ -162,8 +162,19 @@ describe('rotation with the login check', () => {
 
     expect(dropped.hits).toBe(1);
     expect(run.report?.results).toMatchObject([{ outcome: 'rotated' }]);
-    expect(stepLines(run, 'verify').map((e) => e.msg)).toEqual(['the login check could not connect; trying once more', 'verify done']);
+    expect(stepLines(run, 'verify').map((e) => e.msg)).toEqual(['the login check did not get through; trying once more', 'verify done']);
     expect(resets(cloud)).toEqual(['normal']);
+    expect(await login(await describedAddress(cloud, RS), cloud.truth.secretPassword(secretName(RS))!)).toBe('ok');
+  });
+
+  it('tries once more when the server sheds load at the login check (462, labelled RetryableError), and promotes', async () => {
+    const cloud = await v.start(fleet(target(RS, { password: 'Old#Shedding-Pw1' })));
+    const shed = cloud.mongo.error({ instanceId: RS, command: 'ping', code: 462, times: 1 });
+    const run = await v.run({ event: TIMER, env: VERIFY });
+
+    expect(shed.hits).toBe(1);
+    expect(run.report?.results).toMatchObject([{ outcome: 'rotated' }]);
+    expect(stepLines(run, 'verify')[0]).toMatchObject({ msg: 'the login check did not get through; trying once more', reason: 'busy' });
     expect(await login(await describedAddress(cloud, RS), cloud.truth.secretPassword(secretName(RS))!)).toBe('ok');
   });
 

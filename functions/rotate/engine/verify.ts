@@ -1,6 +1,6 @@
 /**
  * The verify step (the login check): the new password logs in before it is promoted. A connection that fails
- * (dropped, unreachable, timed out) is tried once more. A refused login
+ * (dropped, unreachable, timed out) or a server shedding load is tried once more. A refused login
  * re-applies it once (the login path may not have taken it yet), then keeps trying for VERIFY_WAIT_SECONDS (a
  * reset can land late, with the instance showing `Running` all along); a login that still fails keeps
  * ACSPending and says who is locked out.
@@ -16,16 +16,16 @@ import type { Next, Staged, TargetRun } from './target-run';
 import { ACS_CURRENT } from './versions';
 
 const WAIT_FIRST_MS = 500;
-const CONNECTION_FAILURES: readonly LoginFailureReason[] = ['unreachable', 'timeout'];
+/** Failures that say nothing about the password: a connection not made, or a server shedding load. */
+const TRANSIENT_FAILURES: readonly LoginFailureReason[] = ['unreachable', 'timeout', 'busy'];
 const WAIT_MAX_MS = 5_000;
 
 /** `apply` re-applies the password, confirming its label first, as every write to the database does. */
 export async function verify(run: TargetRun, applied: Staged, apply: (staged: Staged) => Promise<Next>): Promise<LogFields> {
   const { applier, log, settings } = run;
   let login = await applier.login(applied.credential);
-  if (!login.ok && CONNECTION_FAILURES.includes(login.reason) && settings.deadline.remainingMs() > WAIT_FIRST_MS) {
-    // A connection dropped or timed out says nothing about the password: one more connection, once.
-    log.warn('the login check could not connect; trying once more', { step: 'verify', at: applier.loginAt(), reason: login.reason });
+  if (!login.ok && TRANSIENT_FAILURES.includes(login.reason) && settings.deadline.remainingMs() > WAIT_FIRST_MS) {
+    log.warn('the login check did not get through; trying once more', { step: 'verify', at: applier.loginAt(), reason: login.reason });
     await sleep(WAIT_FIRST_MS);
     login = await applier.login(applied.credential);
   }

@@ -199,6 +199,7 @@ function loginError(error: unknown, driver: Driver, admin: LoginCheck, scrub: Se
       return new UserAdminError('timeout', OWN_CODES.userAdminUnreachable, message, true);
     case 'tls':
       return new UserAdminError('tls', OWN_CODES.userAdminUnreachable, message, false);
+    case 'busy':
     case 'error':
       return serverError(failure.code, message, error, driver);
   }

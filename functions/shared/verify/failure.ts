@@ -37,6 +37,8 @@ function headline(failure: LoginFailure, at: string, reapplied: boolean): string
       return `${at} did not answer the login check in time (timeout)`;
     case 'tls':
       return `the TLS connection to ${at} failed (tls)`;
+    case 'busy':
+      return `${at} refused the login check for now, shedding load (busy)`;
     case 'error':
       return `the login check at ${at} failed (error)`;
   }

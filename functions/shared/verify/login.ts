@@ -23,7 +23,8 @@ export interface LoginCheck {
   replicaSet?: string;
 }
 
-export type LoginFailureReason = 'auth-failed' | 'unreachable' | 'timeout' | 'tls' | 'error';
+/** `busy`: the server refused the command for now, shedding load (a label that says a later try can succeed). */
+export type LoginFailureReason = 'auth-failed' | 'unreachable' | 'timeout' | 'tls' | 'busy' | 'error';
 
 export type LoginResult =
   | { ok: true; durationMs: number }
@@ -33,6 +34,8 @@ export type LoginFailure = Extract<LoginResult, { ok: false }>;
 
 const APP_NAME = 'mongodb-root-rotation';
 const AUTHENTICATION_FAILED = 18;
+/** A server shedding load labels its refusal so (462 IngressRequestRateLimitExceeded: the README's platform facts). */
+const BUSY_LABELS = ['SystemOverloadedError', 'RetryableError'];
 /**
  * Server selection outlasts the connect timeout by this much, so that a connection attempt that
  * failed or timed out is recorded before selection gives up, and the result can say why.
@@ -106,6 +109,9 @@ export function classify(error: unknown, driver: Driver, check: LoginCheck): Log
     return { ok: false, reason: 'timeout', message: `${at} did not answer within ${check.timeoutMs} ms: ${messageOf(error)}` };
   }
   const code = error instanceof driver.MongoServerError && typeof error.code === 'number' ? { code: error.code } : {};
+  if (error instanceof driver.MongoError && BUSY_LABELS.some((label) => error.hasErrorLabel(label))) {
+    return { ok: false, reason: 'busy', ...code, message: `${at} refused the login check for now: ${messageOf(error)}` };
+  }
   return { ok: false, reason: 'error', ...code, message: `login check at ${at} failed: ${messageOf(error)}` };
 }
 
