@@ -25,3 +25,13 @@ export function exitWith(prefix: string, work: Promise<number>, describe: (err: 
     },
   );
 }
+
+/** The process's environment and output, as the scripts that take them as arguments (invoke, status) want them. */
+export const processIo = () => ({
+  env: process.env,
+  stdout: (text: string) => process.stdout.write(text),
+  stderr: (text: string) => process.stderr.write(text),
+});
+
+/** An error's message alone, for commands whose errors are meant for operators (no stack). */
+export const messageOnly = (err: unknown): string => (err instanceof Error ? err.message : String(err));
