@@ -181,14 +181,7 @@ export class FaultControls implements KmsBehaviour, ResetLanding {
   /** DDS hands every reset it accepts here: an `applyLate` fault, or resets still pending on the instance, make it land later. */
   deferReset(reset: AcceptedReset, land: () => void): boolean {
     const request: ArrivingRequest = { requestId: reset.requestId, product: 'dds', action: 'ResetAccountPassword', params: reset.params, accessKeyId: '' };
-    let chosen: Extract<Rule, { kind: 'applyLate' }> | undefined;
-    for (const rule of this.rules) {
-      if (rule.kind !== 'applyLate' || !selects(rule, request)) continue;
-      if (!chosen && rule.left > 0) {
-        fire(rule);
-        chosen = rule;
-      }
-    }
+    const chosen = this.fireFirst('applyLate', request);
     const delayMs = chosen ? drawDelay(chosen.spec) : 0;
     return this.lateResets.accept(reset, land, delayMs, chosen?.spec.status);
   }
@@ -353,14 +346,7 @@ export class FaultControls implements KmsBehaviour, ResetLanding {
 
   /** A successful answer as the first matching `corrupt` fault with corruptions left rewrites it. */
   corruptReply(req: ArrivingRequest, reply: Reply): Reply {
-    let chosen: Extract<Rule, { kind: 'corrupt' }> | undefined;
-    for (const rule of this.rules) {
-      if (rule.kind !== 'corrupt' || !selects(rule, req)) continue;
-      if (!chosen && rule.left > 0) {
-        fire(rule);
-        chosen = rule;
-      }
-    }
+    const chosen = this.fireFirst('corrupt', req);
     if (!chosen) return reply;
     const mutated = chosen.spec.mutate(JSON.parse(reply.body.toString('utf8')) as Record<string, unknown>);
     const body = typeof mutated === 'string' ? mutated : (JSON.stringify(mutated) ?? '');
@@ -378,6 +364,22 @@ export class FaultControls implements KmsBehaviour, ResetLanding {
   }
 
   /** Keeps as much history as the largest lag on needs (none without a lag fault). */
+  /**
+   * The first rule of this kind that the request meets with firings left, fired. Every rule of the kind still sees
+   * the request (an `nth` counts it), chosen or not.
+   */
+  private fireFirst<K extends 'applyLate' | 'corrupt'>(kind: K, req: ArrivingRequest): Extract<Rule, { kind: K }> | undefined {
+    let chosen: Extract<Rule, { kind: K }> | undefined;
+    for (const rule of this.rules) {
+      if (rule.kind !== kind || !selects(rule, req)) continue;
+      if (!chosen && rule.left > 0) {
+        fire(rule);
+        chosen = rule as Extract<Rule, { kind: K }>;
+      }
+    }
+    return chosen;
+  }
+
   private keepLagHistory(): void {
     const lags = this.rules.flatMap((rule) => (rule.kind === 'lag' ? [rule.spec.ms] : []));
     this.instances.keepHistory(Math.max(0, ...lags));
