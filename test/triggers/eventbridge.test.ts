@@ -205,7 +205,8 @@ describe('EventBridge incidents through the local FC', () => {
     expect(cloud.fc.asyncOutcomes).toMatchObject([{ status: 'succeeded', attempts: 2 }]);
     const [first, retry] = cloud.fc.invocations;
     expect(first.status).toBe('failed');
-    expect(reportOfRun(first)?.results).toMatchObject([{ outcome: 'failed', error: { code: 'ServiceUnavailable' } }]);
+    // Given up at its deadline: on the last 503, or, on a loaded machine, as the next try found no time left.
+    expect(reportOfRun(first)?.results).toMatchObject([{ outcome: 'failed', error: { code: expect.stringMatching(/^(ServiceUnavailable|DeadlineExceeded)$/) } }]);
     expect(reportOfRun(retry)?.results).toMatchObject([{ outcome: 'resumed' }]);
     const current = expectRotatedTo(cloud, SESSIONS, OLD[SESSIONS]);
     expect([...applied]).toEqual([current]);
